@@ -1,0 +1,546 @@
+#include "app/api.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/testing_fakes.hpp"
+#include "store/memory_store.hpp"
+
+namespace crud::app {
+namespace {
+
+namespace json = boost::json;
+
+class capture_sink final : public log_sink {
+ public:
+  void write(std::string_view line) override {
+    std::lock_guard lock(mutex_);
+    lines_.emplace_back(line);
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  explicit ApiTest(api_config config = {}) { make(std::move(config)); }
+
+  void make(api_config config) {
+    api_ =
+        std::make_unique<api>(std::move(config), api_dependencies{store_, clock_, random_, sink_},
+                              core::cursor_codec("test-cursor-secret-0123456789ab"));
+  }
+
+  response call(std::string method, std::string path, std::string body = {},
+                field_list headers = {}, field_list query = {}) {
+    request req;
+    req.method = std::move(method);
+    req.path = std::move(path);
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    req.query = std::move(query);
+    return api_->handle(req);
+  }
+
+  std::string create(std::string name = "Sample Item") {
+    auto res = call("POST", "/items", R"({"name":")" + name + R"(","description":"d"})");
+    EXPECT_EQ(res.status, 201) << res.body;
+    return std::string(json::parse(res.body).at("data").at("id").as_string());
+  }
+
+  static json::value body(const response& res) { return json::parse(res.body); }
+  static std::string error_code_of(const response& res) {
+    return std::string(body(res).at("error").at("code").as_string());
+  }
+
+  core::testing::fake_clock clock_;
+  core::testing::counting_random random_;
+  capture_sink sink_;
+  store::memory_store store_;
+  std::unique_ptr<api> api_;
+};
+
+TEST_F(ApiTest, CreateReturns201WithLocationEtagAndEnvelope) {
+  auto res = call("POST", "/items", R"({"name":"Sample Item","description":"This is a sample"})",
+                  {{"Content-Type", "application/json"}});
+  ASSERT_EQ(res.status, 201) << res.body;
+  auto v = body(res);
+  EXPECT_EQ(v.at("statusCode").as_int64(), 201);
+  EXPECT_EQ(v.at("message").as_string(), "Item created successfully");
+  std::string id(v.at("data").at("id").as_string());
+  EXPECT_TRUE(core::is_item_id(id));
+  EXPECT_EQ(v.at("data").at("version").as_int64(), 1);
+  EXPECT_EQ(v.at("data").at("createdAt").as_string(), v.at("data").at("updatedAt").as_string());
+  EXPECT_EQ(res.header("Location"), "/items/" + id);
+  EXPECT_EQ(res.header("ETag"), core::etag_for(id, 1));
+  EXPECT_EQ(res.header("Content-Type"), "application/json; charset=utf-8");
+  ASSERT_TRUE(res.header("X-Request-Id"));
+  EXPECT_EQ(res.header("X-Correlation-Id"), res.header("X-Request-Id"));
+  EXPECT_EQ(res.op, operation::create_item);
+}
+
+TEST_F(ApiTest, LocationCarriesTheBasePath) {
+  request req;
+  req.method = "POST";
+  req.path = "/items";
+  req.base_path = "/dev";
+  req.body = R"({"name":"x"})";
+  auto res = api_->handle(req);
+  ASSERT_EQ(res.status, 201);
+  EXPECT_TRUE(res.header("Location")->starts_with("/dev/items/item_"));
+}
+
+TEST_F(ApiTest, CorrelationIdEchoesTheClient) {
+  auto res = call("GET", "/items", {}, {{"x-correlation-id", "abc-123"}});
+  EXPECT_EQ(res.header("X-Correlation-Id"), "abc-123");
+  EXPECT_NE(res.header("X-Request-Id"), "abc-123");
+}
+
+TEST_F(ApiTest, GetReturnsTheItemAndHonoursIfNoneMatch) {
+  std::string id = create();
+  auto res = call("GET", "/items/" + id);
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(body(res).at("data").at("name").as_string(), "Sample Item");
+  EXPECT_FALSE(body(res).as_object().contains("message"));
+  std::string etag(*res.header("ETag"));
+  auto not_modified = call("GET", "/items/" + id, {}, {{"If-None-Match", etag}});
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_TRUE(not_modified.body.empty());
+  EXPECT_EQ(call("GET", "/items/" + id, {}, {{"If-None-Match", "W/" + etag}}).status, 304);
+  EXPECT_EQ(call("GET", "/items/" + id, {}, {{"If-None-Match", "\"other\""}}).status, 200);
+}
+
+TEST_F(ApiTest, UnknownAndMalformedIdsAre404) {
+  EXPECT_EQ(call("GET", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV").status, 404);
+  auto res = call("GET", "/items/not-an-id");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(error_code_of(res), "NOT_FOUND");
+  EXPECT_EQ(call("GET", "/nothing").status, 404);
+  EXPECT_EQ(call("GET", "/items/").status, 404);
+  EXPECT_EQ(call("POST", "/items/x/other").status, 404);
+}
+
+TEST_F(ApiTest, WrongMethodIs405WithAllow) {
+  auto res = call("DELETE", "/items");
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(error_code_of(res), "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(res.header("Allow"), "GET, HEAD, POST");
+  EXPECT_EQ(call("POST", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV").header("Allow"),
+            "GET, HEAD, PUT, PATCH, DELETE");
+  EXPECT_EQ(call("GET", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV/restore").header("Allow"), "POST");
+}
+
+TEST_F(ApiTest, BadBodiesGetTheirOwnAnswers) {
+  auto malformed = call("POST", "/items", "{not json");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(error_code_of(malformed), "BAD_REQUEST");
+  EXPECT_EQ(call("POST", "/items", "[1,2]").status, 400);
+  auto invalid = call("POST", "/items", R"({"name":"","extra":1})");
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_EQ(error_code_of(invalid), "VALIDATION_FAILED");
+  EXPECT_EQ(body(invalid).at("error").at("details").as_array().size(), 2U);
+  auto media = call("POST", "/items", R"({"name":"x"})", {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(media.status, 415);
+  EXPECT_EQ(error_code_of(media), "UNSUPPORTED_MEDIA_TYPE");
+  auto large = call("POST", "/items", std::string(64 * 1024 + 1, ' '));
+  EXPECT_EQ(large.status, 413);
+  EXPECT_EQ(error_code_of(large), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(store_.item_count(), 0U);  // a failed request changes nothing
+}
+
+TEST_F(ApiTest, ErrorsCarryTheRequestId) {
+  auto res = call("GET", "/nothing");
+  EXPECT_EQ(body(res).at("requestId").as_string(), *res.header("X-Request-Id"));
+}
+
+TEST_F(ApiTest, PutReplacesAndBumpsTheVersion) {
+  std::string id = create();
+  auto res = call("PUT", "/items/" + id, R"({"name":"Renamed"})");
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto data = body(res).at("data");
+  EXPECT_EQ(data.at("name").as_string(), "Renamed");
+  EXPECT_EQ(data.at("description").as_string(), "");  // PUT replaces both fields
+  EXPECT_EQ(data.at("version").as_int64(), 2);
+  EXPECT_EQ(body(res).at("message").as_string(), "Item updated successfully");
+  EXPECT_EQ(res.header("ETag"), core::etag_for(id, 2));
+}
+
+TEST_F(ApiTest, UpdatedAtMovesAndCreatedAtStays) {
+  std::string id = create();
+  clock_.advance_ms(1500);
+  auto data = body(call("PATCH", "/items/" + id, R"({"name":"Later"})")).at("data");
+  EXPECT_NE(data.at("createdAt").as_string(), data.at("updatedAt").as_string());
+}
+
+TEST_F(ApiTest, VersionMismatchIs409AndStaleIfMatchIs412) {
+  std::string id = create();
+  auto conflict = call("PUT", "/items/" + id, R"({"name":"x","version":7})");
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(error_code_of(conflict), "CONFLICT");
+  EXPECT_EQ(call("PUT", "/items/" + id, R"({"name":"x","version":1})").status, 200);
+  auto stale =
+      call("PUT", "/items/" + id, R"({"name":"y"})", {{"If-Match", core::etag_for(id, 1)}});
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(error_code_of(stale), "PRECONDITION_FAILED");
+  EXPECT_EQ(
+      call("PUT", "/items/" + id, R"({"name":"y"})", {{"If-Match", core::etag_for(id, 2)}}).status,
+      200);
+  EXPECT_EQ(call("PUT", "/items/" + id, R"({"name":"z"})", {{"If-Match", "*"}}).status, 200);
+  // Weak tags never satisfy If-Match.
+  EXPECT_EQ(
+      call("PUT", "/items/" + id, R"({"name":"w"})", {{"If-Match", "W/" + core::etag_for(id, 4)}})
+          .status,
+      412);
+  EXPECT_EQ(call("PUT", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV", R"({"name":"x"})").status, 404);
+}
+
+TEST_F(ApiTest, PatchIsAMergePatch) {
+  std::string id = create();
+  auto res = call("PATCH", "/items/" + id, R"({"description":"patched"})",
+                  {{"Content-Type", "application/merge-patch+json"}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(body(res).at("data").at("name").as_string(), "Sample Item");
+  EXPECT_EQ(body(res).at("data").at("description").as_string(), "patched");
+  auto cleared = call("PATCH", "/items/" + id, R"({"description":null})");
+  EXPECT_EQ(body(cleared).at("data").at("description").as_string(), "");
+  EXPECT_EQ(body(cleared).at("data").at("version").as_int64(), 3);
+  auto unchanged = call("PATCH", "/items/" + id, "{}");
+  EXPECT_EQ(body(unchanged).at("data").at("version").as_int64(), 3);  // no change, no version
+  EXPECT_EQ(call("PATCH", "/items/" + id, R"({"name":null})").status, 400);
+  EXPECT_EQ(call("PATCH", "/items/" + id, R"({"version":1,"name":"v"})").status, 409);
+}
+
+TEST_F(ApiTest, HardDeleteRemoves) {
+  std::string id = create();
+  auto res = call("DELETE", "/items/" + id);
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(body(res).at("data").at("deleted").as_string(), "hard");
+  EXPECT_EQ(body(res).at("data").at("id").as_string(), id);
+  EXPECT_EQ(call("GET", "/items/" + id).status, 404);
+  EXPECT_EQ(call("POST", "/items/" + id + "/restore").status, 404);
+  EXPECT_EQ(store_.item_count(), 0U);
+}
+
+TEST_F(ApiTest, SoftDeleteHidesAndRestoreBringsBack) {
+  std::string id = create();
+  auto res = call("DELETE", "/items/" + id, {}, {}, {{"mode", "soft"}});
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(body(res).at("data").at("deleted").as_string(), "soft");
+  EXPECT_EQ(call("GET", "/items/" + id).status, 404);
+  EXPECT_EQ(call("PUT", "/items/" + id, R"({"name":"x"})").status, 404);
+  EXPECT_EQ(call("DELETE", "/items/" + id).status, 404);
+  EXPECT_EQ(body(call("GET", "/items")).at("data").as_array().size(), 0U);
+  auto restored = call("POST", "/items/" + id + "/restore");
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  EXPECT_EQ(body(restored).at("data").at("version").as_int64(),
+            3);  // delete and restore each count
+  EXPECT_FALSE(body(restored).at("data").as_object().contains("deletedAt"));
+  EXPECT_EQ(body(restored).at("message").as_string(), "Item restored successfully");
+  EXPECT_EQ(call("GET", "/items/" + id).status, 200);
+  EXPECT_EQ(call("POST", "/items/" + id + "/restore").status, 404);  // live: nothing to restore
+}
+
+TEST_F(ApiTest, RestoreIsRefusedAfterTheRetention) {
+  std::string id = create();
+  ASSERT_EQ(call("DELETE", "/items/" + id, {}, {}, {{"mode", "soft"}}).status, 200);
+  clock_.advance_ms(core::soft_delete_retention_ms + 1);
+  EXPECT_EQ(call("POST", "/items/" + id + "/restore").status, 404);
+}
+
+TEST_F(ApiTest, ConfiguredSoftDeleteAndBadMode) {
+  api_config config;
+  config.default_delete_mode = delete_mode::soft;
+  make(config);
+  std::string id = create();
+  EXPECT_EQ(body(call("DELETE", "/items/" + id)).at("data").at("deleted").as_string(), "soft");
+  std::string other = create();
+  auto bad = call("DELETE", "/items/" + other, {}, {}, {{"mode", "later"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(body(bad).at("error").at("details").at(0).at("field").as_string(), "mode");
+  EXPECT_EQ(body(call("DELETE", "/items/" + other, {}, {}, {{"mode", "hard"}}))
+                .at("data")
+                .at("deleted")
+                .as_string(),
+            "hard");
+}
+
+TEST_F(ApiTest, DeleteHonoursIfMatch) {
+  std::string id = create();
+  EXPECT_EQ(call("DELETE", "/items/" + id, {}, {{"If-Match", "\"nope\""}}).status, 412);
+  EXPECT_EQ(call("DELETE", "/items/" + id, {}, {{"If-Match", core::etag_for(id, 1)}}).status, 200);
+}
+
+TEST_F(ApiTest, ListPagesInCreationOrderWithSignedCursors) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i)
+    ids.push_back(create("item " + std::to_string(i)));
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    field_list query{{"limit", "7"}};
+    if (!cursor.empty())
+      query.emplace_back("lastKey", cursor);
+    auto res = call("GET", "/items", {}, {}, query);
+    ASSERT_EQ(res.status, 200) << res.body;
+    auto v = body(res);
+    EXPECT_EQ(v.at("pagination").at("limit").as_int64(), 7);
+    for (const auto& it : v.at("data").as_array())
+      seen.emplace_back(it.at("id").as_string());
+    EXPECT_EQ(v.at("pagination").at("count").as_int64(),
+              static_cast<std::int64_t>(v.at("data").as_array().size()));
+    const auto& last = v.at("pagination").at("lastKey");
+    cursor = last.is_null() ? "" : std::string(last.as_string());
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(pages, 4);
+}
+
+TEST_F(ApiTest, ListDefaultsAndBadParameters) {
+  for (int i = 0; i < 22; ++i)
+    create();
+  auto res = call("GET", "/items");
+  EXPECT_EQ(body(res).at("pagination").at("limit").as_int64(), 20);
+  EXPECT_EQ(body(res).at("data").as_array().size(), 20U);
+  for (std::string bad : {"0", "101", "-1", "abc", "1.5", "", "0020"}) {
+    auto r = call("GET", "/items", {}, {}, {{"limit", bad}});
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(body(r).at("error").at("details").at(0).at("field").as_string(), "limit");
+  }
+  std::string cursor(body(res).at("pagination").at("lastKey").as_string());
+  for (std::string bad :
+       {cursor + "x", cursor.substr(1), std::string("garbage"),
+        cursor.substr(0, cursor.size() - 1) + (cursor.back() == 'A' ? "B" : "A")}) {
+    auto r = call("GET", "/items", {}, {}, {{"lastKey", bad}});
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(body(r).at("error").at("details").at(0).at("field").as_string(), "lastKey");
+  }
+}
+
+TEST_F(ApiTest, OwnersSeeOnlyTheirItems) {
+  request req;
+  req.method = "POST";
+  req.path = "/items";
+  req.body = R"({"name":"alice's"})";
+  req.owner = "alice";
+  auto created = api_->handle(req);
+  ASSERT_EQ(created.status, 201);
+  std::string id(body(created).at("data").at("id").as_string());
+  EXPECT_EQ(call("GET", "/items/" + id).status, 404);  // as "public"
+  EXPECT_EQ(body(call("GET", "/items")).at("data").as_array().size(), 0U);
+  req.method = "GET";
+  req.path = "/items/" + id;
+  req.body.clear();
+  EXPECT_EQ(api_->handle(req).status, 200);
+}
+
+TEST_F(ApiTest, IdempotentCreateReplaysAndRefusesReuse) {
+  field_list headers{{"Idempotency-Key", "key-1"}};
+  auto first = call("POST", "/items", R"({"name":"once"})", headers);
+  ASSERT_EQ(first.status, 201);
+  EXPECT_FALSE(first.header("Idempotent-Replayed"));
+  auto again = call("POST", "/items", R"({ "name" : "once" })", headers);
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("Location"), first.header("Location"));
+  EXPECT_EQ(again.header("ETag"), first.header("ETag"));
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(store_.item_count(), 1U);
+  auto reused = call("POST", "/items", R"({"name":"different"})", headers);
+  EXPECT_EQ(reused.status, 422);
+  EXPECT_EQ(error_code_of(reused), "IDEMPOTENCY_KEY_REUSED");
+  // Keys expire after 24 hours.
+  clock_.advance_ms(24LL * 3600 * 1000 + 1);
+  EXPECT_EQ(call("POST", "/items", R"({"name":"different"})", headers).status, 201);
+  EXPECT_EQ(store_.item_count(), 2U);
+}
+
+TEST_F(ApiTest, SameKeyWhileTheFirstRunsIs409) {
+  // The first request's claim is in place, with the same payload, and not yet completed.
+  store_.set_fault([](std::string_view op) {
+    return op == "create_item" ? make_error_code(store::errc::unavailable)
+                               : boost::system::error_code();
+  });
+  // A failing first attempt releases its claim, so a retry can run.
+  auto failed = call("POST", "/items", R"({"name":"p"})", {{"Idempotency-Key", "k"}});
+  EXPECT_EQ(failed.status, 503);
+  store_.set_fault({});
+  auto retry = call("POST", "/items", R"({"name":"p"})", {{"Idempotency-Key", "k"}});
+  EXPECT_EQ(retry.status, 201);
+
+  // Hold a claim open by failing the completion step: the record stays in progress.
+  store_.set_fault([](std::string_view op) {
+    return op == "complete_idempotency" ? make_error_code(store::errc::unavailable)
+                                        : boost::system::error_code();
+  });
+  EXPECT_EQ(call("POST", "/items", R"({"name":"q"})", {{"Idempotency-Key", "k2"}}).status, 201);
+  store_.set_fault({});
+  auto busy = call("POST", "/items", R"({"name":"q"})", {{"Idempotency-Key", "k2"}});
+  EXPECT_EQ(busy.status, 409);
+  EXPECT_EQ(error_code_of(busy), "IDEMPOTENCY_IN_PROGRESS");
+  // Once the in-progress claim is stale, a retry may run again.
+  clock_.advance_ms(61'000);
+  EXPECT_EQ(call("POST", "/items", R"({"name":"q"})", {{"Idempotency-Key", "k2"}}).status, 201);
+}
+
+TEST_F(ApiTest, MalformedIdempotencyKeyIs400) {
+  for (std::string key : {std::string(), std::string(256, 'k'), std::string("tab\there")}) {
+    auto res = call("POST", "/items", R"({"name":"x"})", {{"Idempotency-Key", key}});
+    EXPECT_EQ(res.status, 400);
+    EXPECT_EQ(body(res).at("error").at("details").at(0).at("field").as_string(), "Idempotency-Key");
+  }
+}
+
+TEST_F(ApiTest, StoreUnavailableIs503WithRetryAfter) {
+  std::string id = create();
+  store_.set_fault([](std::string_view) { return make_error_code(store::errc::unavailable); });
+  auto res = call("GET", "/items/" + id);
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(error_code_of(res), "UNAVAILABLE");
+  EXPECT_EQ(res.header("Retry-After"), "1");
+}
+
+TEST_F(ApiTest, InternalFailuresAre500WithoutDetails) {
+  store_.set_fault([](std::string_view) -> boost::system::error_code {
+    throw std::runtime_error("SELECT * FROM secret_table failed");
+  });
+  auto res = call("GET", "/items");
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(error_code_of(res), "INTERNAL");
+  EXPECT_EQ(res.body.find("secret_table"), std::string::npos);
+  EXPECT_EQ(res.header("Content-Type"), "application/json; charset=utf-8");
+  // The cause is logged, not returned.
+  auto lines = sink_.lines();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.back().find("secret_table"), std::string::npos);
+  EXPECT_NE(lines.back().find(R"("level":"ERROR")"), std::string::npos);
+
+  store_.set_fault([](std::string_view) { return make_error_code(store::errc::internal); });
+  EXPECT_EQ(call("GET", "/items").status, 500);
+}
+
+TEST_F(ApiTest, ConcurrentUpdatesWithTheSameIfMatchHaveOneWinner) {
+  std::string id = create();
+  std::string etag = core::etag_for(id, 1);
+  std::vector<int> statuses(20);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, i] {
+      statuses[static_cast<std::size_t>(i)] =
+          call("PUT", "/items/" + id, R"({"name":"writer )" + std::to_string(i) + R"("})",
+               {{"If-Match", etag}})
+              .status;
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 1);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 412), 19);
+}
+
+TEST_F(ApiTest, LogsOneStructuredLineWithoutTheBody) {
+  auto res =
+      call("POST", "/items", R"({"name":"top-secret-name"})", {{"Authorization", "Bearer tok"}});
+  ASSERT_EQ(res.status, 201);
+  auto lines = sink_.lines();
+  ASSERT_EQ(lines.size(), 1U);
+  auto v = json::parse(lines[0]);
+  for (const char* field :
+       {"timestamp", "level", "service", "requestId", "correlationId", "operation", "userId",
+        "duration", "statusCode", "message", "metadata"}) {
+    EXPECT_TRUE(v.as_object().contains(field)) << field;
+  }
+  EXPECT_EQ(v.at("operation").as_string(), "CREATE_ITEM");
+  EXPECT_EQ(v.at("statusCode").as_int64(), 201);
+  EXPECT_EQ(v.at("userId").as_string(), "public");
+  EXPECT_EQ(v.at("service").as_string(), "serverless-crud-api");
+  EXPECT_EQ(v.at("metadata").at("tableName").as_string(), "items");
+  EXPECT_FALSE(res.item_id.empty());
+  EXPECT_EQ(v.at("metadata").at("itemId").as_string(), res.item_id);
+  EXPECT_EQ(lines[0].find("top-secret-name"), std::string::npos);
+  EXPECT_EQ(lines[0].find("Bearer"), std::string::npos);
+}
+
+TEST_F(ApiTest, LogLevelFiltersSuccessLines) {
+  api_config config;
+  config.level = log_level::warn;
+  make(config);
+  create();
+  EXPECT_TRUE(sink_.lines().empty());
+}
+
+TEST_F(ApiTest, OperationSetLimitsWhatIsServed) {
+  api_config config;
+  config.operations = operation_set{false, true, false, false};  // read only
+  make(config);
+  auto res = call("POST", "/items", R"({"name":"x"})");
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.header("Allow"), "GET, HEAD");
+  EXPECT_EQ(call("GET", "/items").status, 200);
+  EXPECT_EQ(call("DELETE", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV").status, 405);
+}
+
+TEST_F(ApiTest, CorsHeadersAndPreflightWhenConfigured) {
+  EXPECT_FALSE(call("GET", "/items").header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(call("OPTIONS", "/items").status, 405);
+  api_config config;
+  config.cors_origin = "https://example.com";
+  make(config);
+  EXPECT_EQ(call("GET", "/items").header("Access-Control-Allow-Origin"), "https://example.com");
+  auto pre = call("OPTIONS", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV");
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(pre.header("Access-Control-Allow-Methods"), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
+  EXPECT_TRUE(pre.header("Access-Control-Allow-Headers")->find("If-Match") != std::string::npos);
+}
+
+TEST_F(ApiTest, RejectBuildsTheSameEnvelope) {
+  request req;
+  req.method = "POST";
+  req.path = "/items";
+  core::api_error e = core::make_error(core::error_code::rate_limited, "Too many requests");
+  e.retry_after_s = 3;
+  auto res = api_->reject(req, e);
+  EXPECT_EQ(res.status, 429);
+  EXPECT_EQ(error_code_of(res), "RATE_LIMITED");
+  EXPECT_EQ(res.header("Retry-After"), "3");
+  EXPECT_TRUE(res.header("X-Request-Id"));
+  EXPECT_EQ(sink_.lines().size(), 1U);
+}
+
+TEST_F(ApiTest, RequestIdsAreUuids) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    auto id = std::string(*call("GET", "/items").header("X-Request-Id"));
+    EXPECT_EQ(id.size(), 36U);
+    EXPECT_EQ(id[14], '4');
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 50U);
+}
+
+TEST_F(ApiTest, TransportRequestIdIsKept) {
+  request req;
+  req.method = "GET";
+  req.path = "/items";
+  req.request_id = "lambda-req-1";
+  req.upstream_request_id = "apigw-req-1";
+  auto res = api_->handle(req);
+  EXPECT_EQ(res.header("X-Request-Id"), "lambda-req-1");
+  EXPECT_EQ(res.header("X-Correlation-Id"), "apigw-req-1");
+}
+
+}  // namespace
+}  // namespace crud::app

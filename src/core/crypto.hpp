@@ -1,0 +1,31 @@
+#pragma once
+// The few cryptographic primitives core needs (SHA-256, HMAC-SHA-256, constant-time compare)
+// and the text encodings that carry their output (hex, unpadded base64url). OpenSSL does the
+// work; none of its types appear here.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crud::core {
+
+using digest = std::array<std::uint8_t, 32>;
+
+digest sha256(std::string_view data);
+digest hmac_sha256(std::string_view key, std::string_view data);
+
+// Equal-length comparison whose time does not depend on where the inputs differ.
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+std::string to_hex(std::string_view bytes);
+std::string base64url_encode(std::string_view bytes);
+// Strict: rejects padding, characters outside the URL-safe alphabet and non-canonical tails.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+inline std::string_view as_view(const digest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+
+}  // namespace crud::core

@@ -1,0 +1,29 @@
+// crud-api: one binary, four ways to run it (CONTRACT §1). This file only chooses the command;
+// each command lives in its own file.
+
+#include <csignal>
+#include <cstdio>
+
+#include "main/init_command.hpp"
+#include "main/options.hpp"
+#include "main/serve_command.hpp"
+
+int main(int argc, char** argv) {
+  // A closed stdout pipe must not kill the server; writes report EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+  auto parsed = crud::main::parse_options(argc, argv);
+  if (parsed.exit_code)
+    return *parsed.exit_code;
+  const auto& o = parsed.opts;
+  switch (o.cmd) {
+    case crud::main::command::serve:
+      return crud::main::run_serve(o);
+    case crud::main::command::init:
+      return crud::main::run_init(o);
+    case crud::main::command::lambda:
+    case crud::main::command::invoke:
+      break;
+  }
+  std::fprintf(stderr, "crud-api: this command is not part of this build yet\n");
+  return 2;
+}

@@ -1,0 +1,176 @@
+#include "main/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <boost/url/parse.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string_view>
+#include <vector>
+
+namespace crud::main {
+namespace {
+
+// Every subcommand takes the same options, so that `crud-api serve --port 0` and
+// `PORT=0 crud-api serve` read the same way everywhere.
+void add_common(CLI::App& cmd, options& o) {
+  cmd.add_option("--host", o.host, "Address to listen on")->envname("CRUD_HOST");
+  cmd.add_option("--port", o.port, "Port to listen on (0 = pick a free port)")
+      ->envname("PORT")
+      ->check(CLI::Range(0, 65535));
+  cmd.add_option("--store", o.store, "sqlite or dynamodb")
+      ->envname("CRUD_STORE")
+      ->check(CLI::IsMember({"sqlite", "dynamodb"}));
+  cmd.add_option("--db", o.db, "SQLite database path (parent folders are created)")
+      ->envname("CRUD_DB");
+  cmd.add_option("--table", o.table, "DynamoDB table name")->envname("TABLE_NAME");
+  cmd.add_option("--endpoint", o.endpoint, "DynamoDB endpoint URL (http or https)")
+      ->envname("DYNAMODB_ENDPOINT");
+  cmd.add_option("--region", o.region, "AWS region (else AWS_REGION, AWS_DEFAULT_REGION)");
+  cmd.add_option("--delete-mode", o.delete_mode, "hard or soft")
+      ->envname("DELETE_MODE")
+      ->check(CLI::IsMember({"hard", "soft"}));
+  cmd.add_option("--rate-limit", o.rate_limit, "Requests per second per client (0 = off)")
+      ->envname("RATE_LIMIT_RPS")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd.add_option("--rate-burst", o.rate_burst, "Burst per client (0 = off)")
+      ->envname("RATE_LIMIT_BURST")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd.add_option("--cors-origin", o.cors_origin, "Allowed CORS origin (unset = no CORS)")
+      ->envname("CORS_ALLOW_ORIGIN");
+  cmd.add_option("--log-level", o.log_level, "DEBUG, INFO, WARN or ERROR")
+      ->envname("LOG_LEVEL")
+      ->transform(CLI::IsMember({"DEBUG", "INFO", "WARN", "WARNING", "ERROR"}, CLI::ignore_case));
+  cmd.add_option("--service-name", o.service_name, "Service name in logs and metrics")
+      ->envname("POWERTOOLS_SERVICE_NAME");
+}
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): main, before threads
+  return v && *v ? std::string(v) : fallback;
+}
+
+// Checks that need more than one option or a parser; returns a one-line reason.
+std::string validate(options& o) {
+  for (char& c : o.log_level)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (o.log_level == "WARNING")
+    o.log_level = "WARN";
+  if (o.host.empty())
+    return "--host: must not be empty";
+  if (o.store == "sqlite" && o.db.empty())
+    return "--db: must not be empty";
+  if (o.table.empty())
+    return "--table: must not be empty";
+  if (!o.endpoint.empty()) {
+    auto url = boost::urls::parse_absolute_uri(o.endpoint);
+    if (!url || (url->scheme() != "http" && url->scheme() != "https") || !url->has_authority() ||
+        url->host().empty()) {
+      return "--endpoint: '" + o.endpoint + "' is not an http or https URL";
+    }
+  }
+  if (!o.cors_origin.empty()) {
+    for (char c : o.cors_origin) {
+      if (c < 0x21 || c > 0x7E)
+        return "--cors-origin: must be a single origin without spaces";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace {
+
+parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed);
+
+}  // namespace
+
+parse_result parse_options(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  return parse_args(std::move(args), true);
+}
+
+namespace {
+
+parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed) {
+  parse_result result;
+  options& o = result.opts;
+
+  CLI::App app{
+      "Serverless CRUD API: one binary that serves the items API as an HTTP server, "
+      "an AWS Lambda custom runtime, or a local invoker."};
+  app.set_version_flag("--version", std::string("crud-api ") + CRUD_VERSION);
+  app.fallthrough();
+
+  auto* serve = app.add_subcommand("serve", "Serve the API over HTTP/1.1");
+  auto* lambda = app.add_subcommand("lambda", "Run the AWS Lambda custom-runtime loop");
+  auto* invoke =
+      app.add_subcommand("invoke", "Handle one API Gateway event and print the response");
+  auto* init = app.add_subcommand("init", "Create the SQLite schema or the DynamoDB table");
+  for (auto* cmd : {serve, lambda, invoke, init})
+    add_common(*cmd, o);
+  invoke->add_option("--event", o.event_file, "Event file, or - for standard input");
+  app.require_subcommand(0, 1);
+
+  std::string_view exe = args.empty() ? std::string_view() : std::string_view(args.front());
+  if (auto slash = exe.rfind('/'); slash != std::string_view::npos)
+    exe.remove_prefix(slash + 1);
+  const bool lambda_environment =
+      exe == "bootstrap" || !env_or("AWS_LAMBDA_RUNTIME_API", "").empty();
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    result.exit_code = app.exit(e);
+    return result;
+  } catch (const CLI::CallForAllHelp& e) {
+    result.exit_code = app.exit(e);
+    return result;
+  } catch (const CLI::CallForVersion& e) {
+    result.exit_code = app.exit(e);
+    return result;
+  } catch (const CLI::ParseError& e) {
+    if (auto_lambda_allowed && lambda_environment && app.get_subcommands().empty()) {
+      // Options without a subcommand, as Lambda's bootstrap might pass: parse as `lambda`.
+      args.insert(args.begin() + (args.empty() ? 0 : 1), "lambda");
+      return parse_args(std::move(args), false);
+    }
+    std::cerr << "crud-api: " << e.what() << '\n';
+    result.exit_code = 2;
+    return result;
+  }
+
+  if (serve->parsed()) {
+    o.cmd = command::serve;
+  } else if (lambda->parsed()) {
+    o.cmd = command::lambda;
+  } else if (invoke->parsed()) {
+    o.cmd = command::invoke;
+  } else if (init->parsed()) {
+    o.cmd = command::init;
+  } else if (auto_lambda_allowed && lambda_environment) {
+    // No subcommand: parse again as `lambda`, so that its environment variables apply.
+    args.insert(args.begin() + (args.empty() ? 0 : 1), "lambda");
+    return parse_args(std::move(args), false);
+  } else {
+    std::cerr << "crud-api: a subcommand is required (serve, lambda, invoke or init); see --help\n";
+    result.exit_code = 2;
+    return result;
+  }
+
+  if (o.store.empty())
+    o.store = o.cmd == command::lambda ? "dynamodb" : "sqlite";
+  if (o.region.empty())
+    o.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
+  if (auto reason = validate(o); !reason.empty()) {
+    std::cerr << "crud-api: " << reason << '\n';
+    result.exit_code = 2;
+  }
+  return result;
+}
+
+}  // namespace
+
+}  // namespace crud::main

@@ -1,0 +1,38 @@
+#pragma once
+// The command line of CONTRACT §1: subcommands, every option with its environment variable
+// (a flag beats the variable), defaults, and validation. A bad option ends the process with a
+// one-line message and exit code 2.
+
+#include <optional>
+#include <string>
+
+namespace crud::main {
+
+enum class command { serve, lambda, invoke, init };
+
+struct options {
+  command cmd = command::serve;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string store;  // resolved: "sqlite" or "dynamodb"
+  std::string db = "./data/items.db";
+  std::string table = "items";
+  std::string endpoint;
+  std::string region;
+  std::string delete_mode = "hard";
+  double rate_limit = 1000;
+  double rate_burst = 2000;
+  std::string cors_origin;
+  std::string log_level = "INFO";
+  std::string service_name = "serverless-crud-api";
+  std::string event_file = "-";
+};
+
+struct parse_result {
+  std::optional<int> exit_code;  // set when the process should end now (help, version, error)
+  options opts;
+};
+
+parse_result parse_options(int argc, char** argv);
+
+}  // namespace crud::main

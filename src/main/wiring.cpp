@@ -1,0 +1,67 @@
+#include "main/wiring.hpp"
+
+#include "app/access_log.hpp"
+#include "core/json_text.hpp"
+#include "core/timestamp.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace crud::main {
+
+void process::log_event(const options& o, std::string_view message, std::string_view extra_json) {
+  std::string line = R"({"timestamp":")";
+  core::append_timestamp(line, clock.wall_ms());
+  line.append(R"(","level":"INFO","service":)");
+  core::append_json_string(line, o.service_name);
+  line.append(R"(,"message":)");
+  core::append_json_string(line, message);
+  if (!extra_json.empty()) {
+    line.push_back(',');
+    line.append(extra_json);
+  }
+  line.push_back('}');
+  log.write(line);
+}
+
+app::log_level parse_log_level(const std::string& name) {
+  if (name == "DEBUG")
+    return app::log_level::debug;
+  if (name == "WARN")
+    return app::log_level::warn;
+  if (name == "ERROR")
+    return app::log_level::error;
+  return app::log_level::info;
+}
+
+boost::system::result<void, std::string> open_store(process& p, const options& o) {
+  if (o.store == "dynamodb") {
+    return std::string("--store dynamodb: the DynamoDB store is not part of this build yet");
+  }
+  store::sqlite_options so;
+  so.path = o.db;
+  auto opened = store::open_sqlite_store(so, p.random);
+  if (!opened)
+    return opened.error();
+  p.store = std::move(*opened);
+  return {};
+}
+
+boost::system::result<void, std::string> build_api(process& p, const options& o,
+                                                   app::operation_set operations) {
+  auto secret = p.store->cursor_secret();
+  if (!secret)
+    return "cannot read the cursor secret: " + secret.error().message();
+  app::api_config config;
+  config.default_delete_mode =
+      o.delete_mode == "soft" ? app::delete_mode::soft : app::delete_mode::hard;
+  config.cors_origin = o.cors_origin;
+  config.service_name = o.service_name;
+  config.table_name = o.store == "dynamodb" ? o.table : o.db;
+  config.level = parse_log_level(o.log_level);
+  config.operations = operations;
+  p.api = std::make_unique<app::api>(std::move(config),
+                                     app::api_dependencies{*p.store, p.clock, p.random, p.log},
+                                     core::cursor_codec(std::move(*secret)));
+  return {};
+}
+
+}  // namespace crud::main

@@ -1,0 +1,43 @@
+#pragma once
+// Building the process from its options: the real clock, randomness and log sink, the
+// configured store, and the app on top. Every command (serve, lambda, invoke, init) wires the
+// same way, so the API behaves the same in each.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/system/result.hpp>
+
+#include "app/api.hpp"
+#include "main/options.hpp"
+#include "main/os_random.hpp"
+#include "main/stdout_sink.hpp"
+#include "main/system_clock.hpp"
+#include "store/item_store.hpp"
+
+namespace crud::main {
+
+struct process {
+  system_clock clock;
+  os_random random;
+  stdout_sink log;
+  std::unique_ptr<store::item_store> store;
+  std::unique_ptr<app::api> api;
+
+  explicit process(bool line_buffered_log) : log(line_buffered_log) {}
+
+  // One JSON line outside any request (start-up, shutdown), at INFO level.
+  void log_event(const options& o, std::string_view message, std::string_view extra_json);
+};
+
+// Opens the store. The error is a one-line reason naming what is wrong.
+boost::system::result<void, std::string> open_store(process& p, const options& o);
+
+// Builds the app over an open store.
+boost::system::result<void, std::string> build_api(process& p, const options& o,
+                                                   app::operation_set operations = {});
+
+app::log_level parse_log_level(const std::string& name);
+
+}  // namespace crud::main

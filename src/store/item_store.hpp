@@ -1,0 +1,108 @@
+#pragma once
+// The store interface: everything the app needs from persistence, in terms that fit both an
+// embedded SQLite database and a DynamoDB table (CONTRACT §4). Items live in an owner's
+// partition and sort by id; every write is conditional, so concurrent writers cannot lose
+// updates; the store never decides HTTP semantics.
+//
+// Methods are synchronous and thread-safe. Implementations may batch concurrent writes into one
+// durable commit (group commit) behind this interface; a call returns only once its write is
+// durable or has failed.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "core/item.hpp"
+#include "store/store_error.hpp"
+
+namespace crud::store {
+
+template <class T>
+using result = boost::system::result<T>;
+
+// Per-call limits and context, from the request that caused the call.
+struct call_options {
+  // Absolute wall-clock deadline in ms since the epoch; 0 means none. A store gives up (and
+  // reports `unavailable`) rather than run past it.
+  std::int64_t deadline_ms = 0;
+  // An X-Ray trace header to propagate, when tracing.
+  std::string_view trace_header;
+};
+
+struct item_page {
+  std::vector<core::item> items;  // live (not soft-deleted) items, in id order
+  // Set when more items may follow: the id to continue after. Unset only when nothing is left.
+  std::optional<std::string> last_id;
+};
+
+struct idempotency_record {
+  enum class state { in_progress, completed };
+  state status = state::in_progress;
+  std::string payload_hash;
+  std::string response;                // the stored response, opaque to the store
+  std::int64_t expires_at = 0;         // ms since the epoch: the record is gone after this
+  std::int64_t in_progress_until = 0;  // ms: an in-progress claim older than this is stale
+};
+
+struct claim_outcome {
+  bool claimed = false;                        // this caller owns the key now
+  std::optional<idempotency_record> existing;  // the record that blocked the claim
+};
+
+class item_store {
+ public:
+  virtual ~item_store() = default;
+
+  // Inserts a new item; already_exists if the id is taken.
+  virtual result<void> create_item(const call_options& opts, std::string_view owner,
+                                   const core::item& item) = 0;
+
+  // The item, soft-deleted or not; not_found when absent.
+  virtual result<core::item> get_item(const call_options& opts, std::string_view owner,
+                                      std::string_view id) = 0;
+
+  // Up to `limit` live items with id > `after_id` ("" for the start), in id order.
+  virtual result<item_page> list_items(const call_options& opts, std::string_view owner,
+                                       std::string_view after_id, std::size_t limit) = 0;
+
+  // Replaces the stored item with `item` (same id) if its version is `expected_version`;
+  // not_found when absent, condition_failed when the version differs. The item's deleted_at
+  // decides whether it is soft-deleted; a soft-deleted item expires after the retention time.
+  virtual result<void> replace_item(const call_options& opts, std::string_view owner,
+                                    const core::item& item, std::int64_t expected_version) = 0;
+
+  // Removes the item if its version is `expected_version`; errors as replace_item.
+  virtual result<void> delete_item(const call_options& opts, std::string_view owner,
+                                   std::string_view id, std::int64_t expected_version) = 0;
+
+  // Claims an idempotency key: succeeds when no live record exists (an expired one, or an
+  // in-progress one past its in_progress_until, counts as absent). Otherwise returns the
+  // existing record.
+  virtual result<claim_outcome> claim_idempotency(const call_options& opts, std::string_view owner,
+                                                  std::string_view key,
+                                                  const idempotency_record& record,
+                                                  std::int64_t now_ms) = 0;
+
+  // Marks a claimed key completed with its response.
+  virtual result<void> complete_idempotency(const call_options& opts, std::string_view owner,
+                                            std::string_view key, std::string_view response,
+                                            std::int64_t expires_at) = 0;
+
+  // Gives up a claim so that a retry can run (the request failed and changed nothing).
+  virtual result<void> release_idempotency(const call_options& opts, std::string_view owner,
+                                           std::string_view key) = 0;
+
+  // Removes soft-deleted items and idempotency records whose time is up. Stores with native
+  // expiry (DynamoDB TTL) may do nothing.
+  virtual result<void> purge_expired(std::int64_t now_ms) = 0;
+
+  // The secret that signs list cursors, shared by every process using this store.
+  virtual result<std::string> cursor_secret() = 0;
+};
+
+}  // namespace crud::store

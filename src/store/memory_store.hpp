@@ -1,0 +1,61 @@
+#pragma once
+// An in-memory item_store with the same semantics as the durable ones. Tests of the layers
+// above use it to run without files or sockets; it can also inject failures so those tests
+// can reach the 503 and 500 paths.
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "store/item_store.hpp"
+
+namespace crud::store {
+
+class memory_store final : public item_store {
+ public:
+  explicit memory_store(std::string cursor_secret = "memory-store-cursor-secret!")
+      : secret_(std::move(cursor_secret)) {}
+
+  result<void> create_item(const call_options& opts, std::string_view owner,
+                           const core::item& item) override;
+  result<core::item> get_item(const call_options& opts, std::string_view owner,
+                              std::string_view id) override;
+  result<item_page> list_items(const call_options& opts, std::string_view owner,
+                               std::string_view after_id, std::size_t limit) override;
+  result<void> replace_item(const call_options& opts, std::string_view owner,
+                            const core::item& item, std::int64_t expected_version) override;
+  result<void> delete_item(const call_options& opts, std::string_view owner, std::string_view id,
+                           std::int64_t expected_version) override;
+  result<claim_outcome> claim_idempotency(const call_options& opts, std::string_view owner,
+                                          std::string_view key, const idempotency_record& record,
+                                          std::int64_t now_ms) override;
+  result<void> complete_idempotency(const call_options& opts, std::string_view owner,
+                                    std::string_view key, std::string_view response,
+                                    std::int64_t expires_at) override;
+  result<void> release_idempotency(const call_options& opts, std::string_view owner,
+                                   std::string_view key) override;
+  result<void> purge_expired(std::int64_t now_ms) override;
+  result<std::string> cursor_secret() override { return secret_; }
+
+  // Called before every operation with its name ("get_item", ...); a non-empty error code
+  // makes the operation fail with it. For fault tests.
+  void set_fault(std::function<boost::system::error_code(std::string_view op)> fault) {
+    std::lock_guard lock(mutex_);
+    fault_ = std::move(fault);
+  }
+
+  std::size_t item_count() const;
+
+ private:
+  using key = std::pair<std::string, std::string>;  // (owner, id or idempotency key)
+  boost::system::error_code check_fault(std::string_view op) const;
+
+  mutable std::mutex mutex_;
+  std::string secret_;
+  std::map<key, core::item> items_;
+  std::map<key, idempotency_record> idempotency_;
+  std::function<boost::system::error_code(std::string_view)> fault_;
+};
+
+}  // namespace crud::store
