@@ -57,6 +57,10 @@ std::string format_access_line(const access_record& r) {
     out.append(R"(,"cause":)");
     append_json_string(out, r.cause);
   }
+  if (!r.trace_id.empty()) {
+    out.append(R"(,"xray_trace_id":)");
+    append_json_string(out, r.trace_id);
+  }
   out.append(R"(,"metadata":{"itemId":)");
   if (r.item_id.empty()) {
     out.append("null");

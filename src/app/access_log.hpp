@@ -26,6 +26,7 @@ struct access_record {
   std::string_view cause;       // internal detail for 5xx, never sent to the client
   std::string_view item_id;
   std::string_view table_name;
+  std::string_view trace_id;  // X-Ray trace header, when tracing
 };
 
 std::string format_access_line(const access_record& record);

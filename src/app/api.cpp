@@ -265,6 +265,7 @@ response api::finish(context& ctx, response res) noexcept {
       rec.cause = ctx.cause;
       rec.item_id = ctx.item_id;
       rec.table_name = config_.table_name;
+      rec.trace_id = ctx.req.trace_header;
       deps_.log.write(format_access_line(rec));
     }
   } catch (...) {

@@ -61,6 +61,9 @@ class api {
 
   const api_config& config() const noexcept { return config_; }
 
+  // A fresh request id (a UUID), for responses a transport answers itself (/health).
+  std::string new_request_id();
+
  private:
   struct context;
   response dispatch(context& ctx);
@@ -76,8 +79,6 @@ class api {
   response delete_item(context& ctx, std::string_view id);
   response restore_item(context& ctx, std::string_view id);
   response preflight(context& ctx, std::string allow);
-
-  std::string new_request_id();
 
   api_config config_;
   api_dependencies deps_;

@@ -544,3 +544,21 @@ TEST_F(ApiTest, TransportRequestIdIsKept) {
 
 }  // namespace
 }  // namespace crud::app
+
+namespace crud::app {
+namespace {
+
+TEST_F(ApiTest, LogLineCarriesTheTraceIdWhenTracing) {
+  request req;
+  req.method = "GET";
+  req.path = "/items";
+  req.trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+  api_->handle(req);
+  auto v = json::parse(sink_.lines().back());
+  EXPECT_EQ(v.at("xray_trace_id").as_string(), req.trace_header);
+  call("GET", "/items");
+  EXPECT_FALSE(json::parse(sink_.lines().back()).as_object().contains("xray_trace_id"));
+}
+
+}  // namespace
+}  // namespace crud::app

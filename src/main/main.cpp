@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "main/init_command.hpp"
+#include "main/invoke_command.hpp"
+#include "main/lambda_command.hpp"
 #include "main/options.hpp"
 #include "main/serve_command.hpp"
 
@@ -21,9 +23,9 @@ int main(int argc, char** argv) {
     case crud::main::command::init:
       return crud::main::run_init(o);
     case crud::main::command::lambda:
+      return crud::main::run_lambda(o);
     case crud::main::command::invoke:
-      break;
+      return crud::main::run_invoke(o);
   }
-  std::fprintf(stderr, "crud-api: this command is not part of this build yet\n");
   return 2;
 }

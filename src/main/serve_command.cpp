@@ -34,7 +34,8 @@ int run_serve(const options& o) {
   app::api& api = *p.api;
   server::server_handlers handlers{
       [&api](const app::request& req) { return api.handle(req); },
-      [&api](const app::request& req, const core::api_error& e) { return api.reject(req, e); }};
+      [&api](const app::request& req, const core::api_error& e) { return api.reject(req, e); },
+      [&api] { return api.new_request_id(); }};
   server::http_server srv(config, std::move(handlers), p.clock);
   auto port = srv.listen();
   if (!port) {

@@ -25,7 +25,7 @@ void stdout_sink::flush() {
 void stdout_sink::write_out_locked() {
   std::size_t done = 0;
   while (done < buffer_.size()) {
-    ssize_t n = ::write(STDOUT_FILENO, buffer_.data() + done, buffer_.size() - done);
+    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
     if (n < 0) {
       if (errno == EINTR)
         continue;

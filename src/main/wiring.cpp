@@ -3,6 +3,7 @@
 #include "app/access_log.hpp"
 #include "core/json_text.hpp"
 #include "core/timestamp.hpp"
+#include "main/dynamodb_setup.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace crud::main {
@@ -34,7 +35,14 @@ app::log_level parse_log_level(const std::string& name) {
 
 boost::system::result<void, std::string> open_store(process& p, const options& o) {
   if (o.store == "dynamodb") {
-    return std::string("--store dynamodb: the DynamoDB store is not part of this build yet");
+    auto setup = make_dynamodb_setup(p, o);
+    if (!setup)
+      return setup.error();
+    auto opened = store::open_dynamodb_store(setup->options, setup->deps);
+    if (!opened)
+      return opened.error();
+    p.store = std::move(*opened);
+    return {};
   }
   store::sqlite_options so;
   so.path = o.db;

@@ -25,7 +25,7 @@ struct process {
   std::unique_ptr<store::item_store> store;
   std::unique_ptr<app::api> api;
 
-  explicit process(bool line_buffered_log) : log(line_buffered_log) {}
+  explicit process(bool line_buffered_log, int log_fd = 1) : log(line_buffered_log, log_fd) {}
 
   // One JSON line outside any request (start-up, shutdown), at INFO level.
   void log_event(const options& o, std::string_view message, std::string_view extra_json);

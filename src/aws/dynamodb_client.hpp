@@ -1,0 +1,199 @@
+#pragma once
+// A DynamoDB client for the JSON 1.0 protocol: each operation is a SigV4-signed
+// `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`. It carries only what the store
+// needs (item reads and conditional writes, Query, and the table set-up calls), with
+// expressions always paired with their name and value maps, so user data never becomes
+// expression text.
+//
+// Every call goes through one place that signs, sends, verifies the `x-amz-crc32` checksum and
+// retries in the SDKs' "standard" mode (retry_strategy.hpp), never past the caller's deadline.
+// The clock, randomness, the sleep between attempts and the HTTP transport are injected, so the
+// retry behaviour is testable without sockets or waiting.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include "aws/attribute_value.hpp"
+#include "aws/credentials.hpp"
+#include "aws/http_client.hpp"
+#include "aws/retry_strategy.hpp"
+#include "core/clock.hpp"
+#include "core/random_source.hpp"
+
+namespace crud::aws {
+
+struct dynamodb_endpoint {
+  bool tls = true;
+  std::string host;
+  std::uint16_t port = 443;
+};
+
+// The override URL ("http://127.0.0.1:8000", "https://host") when not empty, else
+// https://dynamodb.<region>.amazonaws.com. The error names what is wrong with the URL.
+boost::system::result<dynamodb_endpoint, std::string> resolve_dynamodb_endpoint(
+    std::string_view override_url, std::string_view region);
+
+// Where each call's credentials come from; implementations refresh expiring ones.
+class credentials_provider {
+ public:
+  virtual ~credentials_provider() = default;
+  virtual boost::system::result<credentials, std::string> get(std::int64_t now_ms) = 0;
+};
+
+class static_credentials_provider final : public credentials_provider {
+ public:
+  explicit static_credentials_provider(credentials c) : creds_(std::move(c)) {}
+  boost::system::result<credentials, std::string> get(std::int64_t) override { return creds_; }
+
+ private:
+  credentials creds_;
+};
+
+struct dynamodb_config {
+  std::string region;
+  dynamodb_endpoint endpoint;
+  retry_policy retry;
+  std::int64_t attempt_timeout_ms = 5000;  // one attempt's budget, within the deadline
+};
+
+struct dynamodb_deps {
+  http_client& http;
+  credentials_provider& credentials;
+  const core::clock& clock;
+  core::random_source& random;
+  std::function<void(std::int64_t ms)> sleep;  // waits between attempts
+};
+
+struct request_context {
+  std::int64_t deadline_ms = 0;   // absolute wall-clock ms; 0 = none
+  std::string_view trace_header;  // sent as X-Amzn-Trace-Id when not empty
+};
+
+struct dynamodb_error {
+  enum class kind : std::uint8_t {
+    service,       // DynamoDB answered with an error; `type` says which
+    transport,     // no usable answer: connection, TLS or protocol failure
+    timeout,       // an attempt ran out of time
+    deadline,      // the caller's deadline passed before an answer
+    crc_mismatch,  // the body does not match x-amz-crc32
+    bad_response,  // a 2xx whose body is not what the operation returns
+    credentials,   // no credentials to sign with
+  };
+  kind what = kind::service;
+  unsigned http_status = 0;
+  std::string type;     // the part of __type after '#'
+  std::string message;  // DynamoDB's message, or a description
+  boost::system::error_code transport_error;
+  std::optional<attribute_map> item;  // ALL_OLD on ConditionalCheckFailedException, when sent
+  int attempts = 0;
+
+  bool is(std::string_view t) const { return what == kind::service && type == t; }
+};
+
+// Lets ddb_result<T>::value() report an error by throwing; found by ADL.
+[[noreturn]] void throw_exception_from_error(const dynamodb_error& e,
+                                             const boost::source_location& loc);
+
+template <class T>
+using ddb_result = boost::system::result<T, dynamodb_error>;
+
+using expression_names = std::map<std::string, std::string, std::less<>>;
+
+struct get_item_input {
+  std::string table;
+  attribute_map key;
+  bool consistent_read = false;
+  std::string projection;  // empty = every attribute
+  expression_names names;
+};
+
+// A write's condition; `return_old_on_failure` asks for ALL_OLD with a failed condition.
+struct write_condition {
+  std::string expression;  // empty = unconditional
+  expression_names names;
+  attribute_map values;
+  bool return_old_on_failure = false;
+};
+
+struct put_item_input {
+  std::string table;
+  attribute_map item;
+  write_condition condition;
+};
+
+struct update_item_input {
+  std::string table;
+  attribute_map key;
+  std::string update;  // the update expression; its names and values go in `condition`
+  write_condition condition;
+};
+
+struct delete_item_input {
+  std::string table;
+  attribute_map key;
+  write_condition condition;
+};
+
+struct query_input {
+  std::string table;
+  std::string key_condition;
+  std::string filter;
+  std::string projection;
+  expression_names names;
+  attribute_map values;
+  std::optional<attribute_map> exclusive_start_key;
+  int limit = 0;  // 0 = no limit
+  bool consistent_read = false;
+  bool scan_forward = true;
+};
+
+struct query_output {
+  std::vector<attribute_map> items;
+  std::optional<attribute_map> last_evaluated_key;
+};
+
+class dynamodb_client {
+ public:
+  dynamodb_client(dynamodb_config config, dynamodb_deps deps);
+
+  // The item, or nullopt when there is none.
+  ddb_result<std::optional<attribute_map>> get_item(const request_context& ctx,
+                                                    const get_item_input& in);
+  ddb_result<void> put_item(const request_context& ctx, const put_item_input& in);
+  ddb_result<void> update_item(const request_context& ctx, const update_item_input& in);
+  ddb_result<void> delete_item(const request_context& ctx, const delete_item_input& in);
+  ddb_result<query_output> query(const request_context& ctx, const query_input& in);
+
+  // A PAY_PER_REQUEST table keyed by pk (S, hash) and sk (S, range).
+  ddb_result<void> create_table(const request_context& ctx, std::string_view table);
+  // The TableStatus ("CREATING", "ACTIVE", ...).
+  ddb_result<std::string> describe_table_status(const request_context& ctx, std::string_view table);
+  ddb_result<void> update_time_to_live(const request_context& ctx, std::string_view table,
+                                       std::string_view attribute, bool enabled);
+
+  // One operation with a JSON request body; the response body on success. Every typed call
+  // goes through here, and so do the retries.
+  ddb_result<std::string> call(const request_context& ctx, std::string_view operation,
+                               const std::string& body);
+
+  int retry_tokens() const { return quota_.available(); }
+
+ private:
+  dynamodb_config config_;
+  dynamodb_deps deps_;
+  retry_quota quota_;
+  std::string host_header_;
+};
+
+// CRC-32 (IEEE 802.3, as zlib computes it), which DynamoDB sends in x-amz-crc32.
+std::uint32_t crc32(std::string_view data);
+
+}  // namespace crud::aws

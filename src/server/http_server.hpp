@@ -1,0 +1,83 @@
+#pragma once
+// The standalone HTTP/1.1 server behind `crud-api serve`. It owns the sockets and the threads:
+// it parses requests (with size limits, timeouts, a per-client rate limit and a connection
+// cap), hands each one to the app as an app::request, and writes the app::response back with
+// keep-alive. It answers `/health` and `/metrics` itself. Shutdown (SIGINT/SIGTERM or stop())
+// is graceful: no new connections, idle ones closed at once, requests in flight finished.
+//
+// Asio and Beast stay behind the pimpl so that `main` compiles without them.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/system/result.hpp>
+
+#include "app/http_types.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+
+namespace crud::server {
+
+struct server_config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0 = pick a free port
+  unsigned io_threads = 0;    // 0 = std::thread::hardware_concurrency()
+  // The blocking pool for handler calls: store writes block, and group commit needs many of
+  // them in flight.
+  unsigned handler_threads = 64;
+  // GET/HEAD/OPTIONS run directly on the I/O thread (a fast local store); others go to the pool.
+  bool inline_reads = true;
+  std::size_t body_limit = 64 * 1024;   // larger -> 413
+  std::size_t header_limit = 8 * 1024;  // larger -> 431
+  std::chrono::milliseconds header_timeout{
+      10'000};  // from a request's first byte to its header's end
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive idle
+  std::chrono::milliseconds body_timeout{30'000};  // reading the body; also writing a response
+  double rate_limit_rps = 1000;                    // per client (peer IP; IPv6 by /64); 0 = off
+  double rate_limit_burst = 2000;
+  std::chrono::milliseconds shutdown_grace{25'000};
+  bool handle_signals = true;            // SIGINT/SIGTERM -> graceful stop
+  std::size_t max_connections = 10'000;  // beyond this, new connections are accepted and closed
+};
+
+struct server_handlers {
+  std::function<app::response(const app::request&)> handle;  // app::api::handle
+  // app::api::reject
+  std::function<app::response(const app::request&, const core::api_error&)> reject;
+  // Optional: the request id for the responses the server makes itself (/health, /metrics).
+  // Unset, the server makes UUID-shaped ids that are unique within the process.
+  std::function<std::string()> new_request_id;
+};
+
+class http_server {
+ public:
+  http_server(server_config config, server_handlers handlers, const core::clock& clock);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  // Binds and listens. The error is a one-line reason, e.g.
+  // "cannot listen on 127.0.0.1:8080: Address already in use". Returns the bound port.
+  boost::system::result<std::uint16_t, std::string> listen();
+
+  // Runs the I/O threads (this one among them) until stopped; returns after the graceful
+  // shutdown, once every connection is closed and the handler pool has drained. Call once.
+  void run();
+
+  // Starts the graceful stop. Callable from any thread, any number of times, even before run().
+  void stop();
+
+  // Runs `task` every `period` on the handler pool until stop; runs never overlap. `main` uses
+  // it to flush logs and purge expired rows.
+  void every(std::chrono::milliseconds period, std::function<void()> task);
+
+ private:
+  class impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crud::server

@@ -1,0 +1,704 @@
+#include "server/http_server.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace crud::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Every wait in these tests is bounded by this, so a broken server fails instead of hanging.
+constexpr auto io_deadline = 10s;
+
+class fake_clock : public core::clock {
+ public:
+  std::int64_t wall_ms() const override { return 784'111'777'000; }
+  std::int64_t steady_ns() const override { return 5'000'000'000; }
+};
+
+using response = http::response<http::string_body>;
+
+// A small blocking client over loopback; every operation gives up after io_deadline.
+class test_client {
+ public:
+  explicit test_client(std::uint16_t port) {
+    ec_ = run([&](auto done) {
+      stream_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), done);
+    });
+  }
+
+  bool connected() const { return !ec_; }
+
+  void close() { stream_.close(); }
+
+  boost::system::error_code send(std::string bytes) {
+    raw_ = std::move(bytes);
+    return run([&](auto done) { asio::async_write(stream_, asio::buffer(raw_), done); });
+  }
+
+  // Reads one response; nullopt when the connection failed or closed first.
+  std::optional<response> read(bool head_request = false) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 * 1024 * 1024);
+    if (head_request)
+      parser.skip(true);
+    auto ec = run([&](auto done) { http::async_read(stream_, buffer_, parser, done); });
+    if (ec)
+      return std::nullopt;
+    return parser.release();
+  }
+
+  std::optional<response> request(const std::string& bytes, bool head_request = false) {
+    if (send(bytes))
+      return std::nullopt;
+    return read(head_request);
+  }
+
+  // Reads raw bytes until `marker` has arrived; returns what came before it (inclusive).
+  std::optional<std::string> read_until(std::string_view marker) {
+    for (;;) {
+      std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      if (auto pos = have.find(marker); pos != std::string_view::npos) {
+        std::string out(have.substr(0, pos + marker.size()));
+        buffer_.consume(pos + marker.size());
+        return out;
+      }
+      std::size_t n = 0;
+      auto ec = run([&](auto done) { stream_.async_read_some(buffer_.prepare(4096), done); }, &n);
+      if (ec)
+        return std::nullopt;
+      buffer_.commit(n);
+    }
+  }
+
+  // True when the server closes the connection (end of stream or reset) with nothing more
+  // to read; false if data arrives or the deadline passes first.
+  bool closed_by_peer() {
+    if (buffer_.size() > 0)
+      return false;
+    std::size_t n = 0;
+    auto ec = run([&](auto done) { stream_.async_read_some(buffer_.prepare(4096), done); }, &n);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+ private:
+  template <class Start>
+  boost::system::error_code run(Start start, std::size_t* bytes = nullptr) {
+    boost::system::error_code result = asio::error::timed_out;
+    stream_.expires_after(io_deadline);
+    start([&](boost::system::error_code ec, auto&&... rest) {
+      result = ec;
+      if constexpr (sizeof...(rest) == 1) {
+        if (bytes)
+          *bytes = (rest, ...);
+      }
+    });
+    ioc_.restart();
+    ioc_.run();
+    return result;
+  }
+
+  asio::io_context ioc_;
+  beast::tcp_stream stream_{ioc_};
+  beast::flat_buffer buffer_;
+  std::string raw_;
+  boost::system::error_code ec_;
+};
+
+std::string get(std::string_view target, std::string_view extra_headers = "") {
+  return std::string("GET ") + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" +
+         std::string(extra_headers) + "\r\n";
+}
+
+std::string post(std::string_view target, std::string_view body,
+                 std::string_view extra_headers = "") {
+  return std::string("POST ") + std::string(target) +
+         " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n" +
+         std::string(body);
+}
+
+std::string echo(const app::request& req) {
+  std::string out = req.method + " " + req.path + " |";
+  for (const auto& [k, v] : req.query)
+    out += k + "=" + v + ";";
+  out += "| " + req.body;
+  return out;
+}
+
+// Stand-ins for app::api: `handle` echoes the request, `reject` names the error.
+struct fake_app {
+  std::atomic<int> handled{0};
+  std::atomic<int> rejected{0};
+  std::mutex mutex;
+  core::api_error last_error;
+  std::function<app::response(const app::request&)> on_handle;
+
+  server_handlers handlers() {
+    server_handlers h;
+    h.handle = [this](const app::request& req) {
+      ++handled;
+      if (on_handle)
+        return on_handle(req);
+      app::response res;
+      res.status = req.method == "POST" ? 201 : 200;
+      res.op = req.method == "POST" ? app::operation::create_item : app::operation::list_items;
+      res.request_id = "req-" + std::to_string(handled.load());
+      res.headers = {{"Content-Type", "text/plain"},
+                     {"X-Request-Id", res.request_id},
+                     {"X-Correlation-Id", res.request_id}};
+      res.body = echo(req);
+      return res;
+    };
+    h.reject = [this](const app::request& req, const core::api_error& e) {
+      ++rejected;
+      {
+        std::lock_guard lock(mutex);
+        last_error = e;
+      }
+      app::response res;
+      res.status = e.http_status();
+      res.request_id = "rej-" + std::to_string(rejected.load());
+      res.headers = {{"Content-Type", "application/json; charset=utf-8"},
+                     {"X-Request-Id", res.request_id},
+                     {"X-Correlation-Id", res.request_id}};
+      if (e.retry_after_s > 0)
+        res.headers.emplace_back("Retry-After", std::to_string(e.retry_after_s));
+      res.body = std::string(core::code_name(e.code)) + " " + std::to_string(e.http_status()) +
+                 " " + req.method + " " + req.path;
+      return res;
+    };
+    return h;
+  }
+};
+
+server_config test_config() {
+  server_config config;
+  config.host = "127.0.0.1";
+  config.port = 0;
+  config.io_threads = 2;
+  config.handler_threads = 4;
+  config.handle_signals = false;
+  config.rate_limit_rps = 0;
+  return config;
+}
+
+// A server listening on a free loopback port, run on its own thread.
+class running_server {
+ public:
+  running_server(server_config config, server_handlers handlers)
+      : server_(std::move(config), std::move(handlers), clock_) {
+    auto port = server_.listen();
+    EXPECT_TRUE(port) << (port ? "" : port.error());
+    port_ = port ? *port : 0;
+    done_ = std::async(std::launch::async, [this] { server_.run(); });
+  }
+  ~running_server() {
+    server_.stop();
+    done_.wait();
+  }
+
+  std::uint16_t port() const { return port_; }
+  http_server& server() { return server_; }
+  // True when run() returns within the deadline.
+  bool wait_stopped() { return done_.wait_for(io_deadline) == std::future_status::ready; }
+
+ private:
+  fake_clock clock_;
+  http_server server_;
+  std::uint16_t port_ = 0;
+  std::future<void> done_;
+};
+
+TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 1; i <= 3; ++i) {
+    auto res = client.request(get("/items?n=" + std::to_string(i)));
+    ASSERT_TRUE(res) << "request " << i;
+    EXPECT_EQ(res->result_int(), 200u);
+    EXPECT_EQ(res->body(), "GET /items |n=" + std::to_string(i) + ";| ");
+    EXPECT_TRUE(res->keep_alive());
+    EXPECT_EQ((*res)[http::field::content_length], std::to_string(res->body().size()));
+    EXPECT_EQ((*res)[http::field::date], "Sun, 06 Nov 1994 08:49:37 GMT");
+  }
+  EXPECT_EQ(app.handled, 3);
+}
+
+TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  ASSERT_FALSE(client.send(get("/first") + post("/second", "{\"n\":2}") + get("/third")));
+  auto first = client.read();
+  auto second = client.read();
+  auto third = client.read();
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(first->body(), "GET /first || ");
+  EXPECT_EQ(second->result_int(), 201u);
+  EXPECT_EQ(second->body(), "POST /second || {\"n\":2}");
+  EXPECT_EQ(third->body(), "GET /third || ");
+}
+
+TEST(HttpServer, BuildsTheAppRequestFromTheTarget) {
+  fake_app app;
+  app::request seen;
+  std::mutex mutex;
+  app.on_handle = [&](const app::request& req) {
+    std::lock_guard lock(mutex);
+    seen = req;
+    return app::response{};
+  };
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(get("/items/a%20b?limit=5&name=x+y&name=%C3%A9", "X-Thing: 1\r\n"));
+  ASSERT_TRUE(res);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen.method, "GET");
+  EXPECT_EQ(seen.path, "/items/a b");
+  EXPECT_EQ(seen.query, (app::field_list{{"limit", "5"}, {"name", "x y"}, {"name", "\xC3\xA9"}}));
+  EXPECT_EQ(seen.header("x-thing"), "1");
+  EXPECT_EQ(seen.owner, "public");
+  EXPECT_TRUE(seen.request_id.empty());
+}
+
+TEST(HttpServer, MalformedTargetGets400ThroughReject) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(get("/items/%zz"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 400u);
+  EXPECT_THAT(res->body(), StartsWith("BAD_REQUEST 400 GET"));
+  EXPECT_EQ(app.handled, 0);
+  // The request was framed correctly, so the connection carries on.
+  auto next = client.request(get("/items"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->result_int(), 200u);
+}
+
+TEST(HttpServer, MalformedRequestLineGets400AndCloses) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request("GET /items HTTP/1.1\r\nBad Header\r\n\r\n");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 400u);
+  EXPECT_THAT(res->body(), StartsWith("BAD_REQUEST 400 GET /items"));
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, OversizedBodyGets413AndCloses) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(
+      post("/items", std::string(64 * 1024 + 1, 'x'), "X-Correlation-Id: big-one\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 413u);
+  EXPECT_EQ(res->body(), "PAYLOAD_TOO_LARGE 413 POST /items");
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(app.handled, 0);
+}
+
+TEST(HttpServer, BodyAtTheLimitIsAccepted) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(post("/items", std::string(64 * 1024, 'x')));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 201u);
+}
+
+TEST(HttpServer, OversizedChunkedBodyGets413) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  std::string chunk(40 * 1024, 'y');
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", chunk.size());
+  std::string req = "POST /items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 2; ++i)
+    req += std::string(size) + "\r\n" + chunk + "\r\n";
+  req += "0\r\n\r\n";
+  auto res = client.request(req);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 413u);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, ExpectContinueIsAnsweredBeforeTheBody) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  ASSERT_FALSE(client.send(
+      "POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = client.read_until("\r\n\r\n");
+  ASSERT_TRUE(interim);
+  EXPECT_THAT(*interim, StartsWith("HTTP/1.1 100 Continue"));
+  ASSERT_FALSE(client.send("{}"));
+  auto res = client.read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 201u);
+  EXPECT_EQ(res->body(), "POST /items || {}");
+}
+
+TEST(HttpServer, OversizedHeaderGets431AndCloses) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(get("/items", "X-Big: " + std::string(10 * 1024, 'h') + "\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 431u);
+  EXPECT_EQ(res->body(), "BAD_REQUEST 431 GET /items");
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+  std::lock_guard lock(app.mutex);
+  EXPECT_EQ(app.last_error.code, core::error_code::bad_request);
+  EXPECT_EQ(app.last_error.status, 431);
+}
+
+TEST(HttpServer, HeadGetsTheLengthButNoBody) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto head = client.request("HEAD /items HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->result_int(), 200u);
+  EXPECT_EQ((*head)[http::field::content_length],
+            std::to_string(std::string("HEAD /items || ").size()));
+  EXPECT_TRUE(head->body().empty());
+  // Had a body been sent, it would be read as the next response's start.
+  auto next = client.request(get("/after"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body(), "GET /after || ");
+}
+
+TEST(HttpServer, HealthIsAnsweredByTheServer) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(get("/health", "X-Correlation-Id: probe-7\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u);
+  EXPECT_EQ(res->body(), R"({"status":"ok"})");
+  EXPECT_EQ((*res)[http::field::content_type], "application/json; charset=utf-8");
+  EXPECT_EQ((*res)["X-Correlation-Id"], "probe-7");
+  EXPECT_EQ((*res)["X-Request-Id"].size(), 36u);
+  auto head = client.request("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->result_int(), 200u);
+  EXPECT_TRUE(head->body().empty());
+  EXPECT_EQ(app.handled, 0);
+}
+
+TEST(HttpServer, HealthUsesTheConfiguredRequestIds) {
+  fake_app app;
+  server_handlers handlers = app.handlers();
+  handlers.new_request_id = [] { return std::string("from-the-app"); };
+  running_server server(test_config(), handlers);
+  test_client client(server.port());
+  auto res = client.request(get("/health"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ((*res)["X-Request-Id"], "from-the-app");
+  EXPECT_EQ((*res)["X-Correlation-Id"], "from-the-app");
+}
+
+TEST(HttpServer, MetricsCountTheRequestsMade) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(client.request(get("/items")));
+  ASSERT_TRUE(client.request(post("/items", "{}")));
+  auto res = client.request(get("/metrics"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u);
+  EXPECT_EQ((*res)[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_FALSE((*res)["X-Request-Id"].empty());
+  EXPECT_FALSE((*res)["X-Correlation-Id"].empty());
+  const std::string& text = res->body();
+  EXPECT_THAT(text,
+              HasSubstr("crud_http_requests_total{operation=\"LIST_ITEMS\",status=\"200\"} 3\n"));
+  EXPECT_THAT(text,
+              HasSubstr("crud_http_requests_total{operation=\"CREATE_ITEM\",status=\"201\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("crud_http_request_duration_seconds_count{operation=\"LIST_ITEMS\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("\ncrud_http_requests_in_flight 1\n"));  // this very request
+  EXPECT_THAT(text, HasSubstr("\ncrud_connections_open 1\n"));
+  EXPECT_THAT(text, HasSubstr("\ncrud_rate_limited_total 0\n"));
+}
+
+TEST(HttpServer, OtherMethodsOnMetricsGet405WithAllow) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(post("/metrics", "{}"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 405u);
+  EXPECT_EQ((*res)[http::field::allow], "GET, HEAD");
+  EXPECT_EQ(res->body(), "METHOD_NOT_ALLOWED 405 POST /metrics");
+  EXPECT_FALSE((*res)["X-Request-Id"].empty());
+  auto del = client.request("DELETE /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->result_int(), 405u);
+  EXPECT_EQ((*del)[http::field::allow], "GET, HEAD");
+  EXPECT_EQ(app.handled, 0);
+}
+
+TEST(HttpServer, RateLimitAnswers429WithRetryAfter) {
+  fake_app app;
+  server_config config = test_config();
+  config.rate_limit_rps = 0.5;  // the fake clock stands still: no refill
+  config.rate_limit_burst = 2;
+  running_server server(config, app.handlers());
+  test_client client(server.port());
+  EXPECT_EQ(client.request(get("/items"))->result_int(), 200u);
+  EXPECT_EQ(client.request(get("/items"))->result_int(), 200u);
+  auto limited = client.request(get("/items"));
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->result_int(), 429u);
+  EXPECT_EQ((*limited)[http::field::retry_after], "2");
+  EXPECT_EQ(limited->body(), "RATE_LIMITED 429 GET /items");
+  EXPECT_TRUE(limited->keep_alive());
+  EXPECT_EQ(app.handled, 2);
+}
+
+TEST(HttpServer, IdleKeepAliveConnectionIsClosed) {
+  fake_app app;
+  server_config config = test_config();
+  config.idle_timeout = 200ms;
+  running_server server(config, app.handlers());
+  test_client client(server.port());
+  auto res = client.request(get("/items"));
+  ASSERT_TRUE(res);
+  EXPECT_TRUE(res->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, IncompleteHeaderTimesOut) {
+  fake_app app;
+  server_config config = test_config();
+  config.header_timeout = 200ms;
+  running_server server(config, app.handlers());
+  test_client client(server.port());
+  ASSERT_FALSE(client.send("GET /items HTTP/1.1\r\nHost: x\r\n"));
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(app.handled, 0);
+}
+
+TEST(HttpServer, ConnectionCloseIsHonoured) {
+  fake_app app;
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(get("/items", "Connection: close\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, ThrowingHandlerGets500ThroughReject) {
+  fake_app app;
+  app.on_handle = [](const app::request&) -> app::response { throw std::runtime_error("boom"); };
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(post("/items", "{}"));  // on the pool
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 500u);
+  EXPECT_EQ(res->body(), "INTERNAL 500 POST /items");
+  auto inline_read = client.request(get("/items"));  // on the I/O thread
+  ASSERT_TRUE(inline_read);
+  EXPECT_EQ(inline_read->result_int(), 500u);
+}
+
+TEST(HttpServer, ThrowingRejectGetsAFixedErrorBody) {
+  server_handlers handlers;
+  handlers.handle = [](const app::request&) -> app::response { throw std::runtime_error("x"); };
+  handlers.reject = [](const app::request&, const core::api_error&) -> app::response {
+    throw std::runtime_error("y");
+  };
+  running_server server(test_config(), handlers);
+  test_client client(server.port());
+  auto res = client.request(get("/items", "X-Correlation-Id: c-1\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 500u);
+  EXPECT_EQ((*res)[http::field::content_type], "application/json; charset=utf-8");
+  EXPECT_THAT(res->body(), HasSubstr("\"code\":\"INTERNAL\""));
+  EXPECT_THAT(res->body(), ::testing::Not(HasSubstr("x")));
+  EXPECT_EQ((*res)["X-Correlation-Id"], "c-1");
+  EXPECT_FALSE((*res)["X-Request-Id"].empty());
+}
+
+TEST(HttpServer, MissingStandardHeadersAreAdded) {
+  fake_app app;
+  app.on_handle = [](const app::request&) {
+    app::response res;
+    res.body = "{}";
+    return res;
+  };
+  running_server server(test_config(), app.handlers());
+  test_client client(server.port());
+  auto res = client.request(get("/items", "X-Correlation-Id: mine\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ((*res)[http::field::content_type], "application/json; charset=utf-8");
+  EXPECT_FALSE((*res)["X-Request-Id"].empty());
+  EXPECT_EQ((*res)["X-Correlation-Id"], "mine");
+}
+
+TEST(HttpServer, ConnectionsBeyondTheCapAreClosed) {
+  fake_app app;
+  server_config config = test_config();
+  config.max_connections = 1;
+  running_server server(config, app.handlers());
+  test_client first(server.port());
+  ASSERT_TRUE(first.request(get("/items")));  // the first connection is surely accepted
+  test_client second(server.port());
+  EXPECT_TRUE(second.closed_by_peer());
+  auto still = first.request(get("/items"));
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->result_int(), 200u);
+}
+
+TEST(HttpServer, ListenReportsAnAddressInUse) {
+  fake_app app;
+  running_server first(test_config(), app.handlers());
+  server_config config = test_config();
+  config.port = first.port();
+  fake_clock clock;
+  http_server second(config, app.handlers(), clock);
+  auto port = second.listen();
+  ASSERT_FALSE(port);
+  EXPECT_EQ(port.error(), "cannot listen on 127.0.0.1:" + std::to_string(first.port()) +
+                              ": Address already in use");
+}
+
+TEST(HttpServer, ListenRejectsABadHost) {
+  fake_app app;
+  server_config config = test_config();
+  config.host = "no-such-host.invalid";
+  fake_clock clock;
+  http_server server(config, app.handlers(), clock);
+  auto port = server.listen();
+  ASSERT_FALSE(port);
+  EXPECT_THAT(port.error(), StartsWith("cannot listen on no-such-host.invalid:0: "));
+}
+
+TEST(HttpServer, GracefulStopFinishesTheRequestInFlight) {
+  fake_app app;
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  app.on_handle = [&](const app::request& req) {
+    app::response res;
+    if (req.path == "/slow") {
+      entered.set_value();
+      released.wait();
+    }
+    res.status = 201;
+    res.op = app::operation::create_item;
+    res.body = "done " + req.path;
+    return res;
+  };
+  running_server server(test_config(), app.handlers());
+  test_client idle(server.port());
+  ASSERT_TRUE(idle.request(get("/warm-up")));
+  test_client slow(server.port());
+  ASSERT_FALSE(slow.send(post("/slow", "{}")));
+  ASSERT_EQ(entered.get_future().wait_for(io_deadline), std::future_status::ready);
+
+  server.server().stop();
+  // The idle keep-alive connection goes at once, while the slow request is still running.
+  EXPECT_TRUE(idle.closed_by_peer());
+  // No new connections are accepted.
+  test_client late(server.port());
+  EXPECT_TRUE(!late.connected() || late.closed_by_peer());
+
+  release.set_value();
+  auto res = slow.read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 201u);
+  EXPECT_EQ(res->body(), "done /slow");
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(slow.closed_by_peer());
+  slow.close();  // as a client does on end of stream; the server need not wait for it
+  EXPECT_TRUE(server.wait_stopped());
+}
+
+TEST(HttpServer, GraceExpiryForceClosesStragglers) {
+  fake_app app;
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  app.on_handle = [&](const app::request&) {
+    entered.set_value();
+    released.wait();
+    return app::response{};
+  };
+  server_config config = test_config();
+  config.shutdown_grace = 100ms;
+  running_server server(config, app.handlers());
+  test_client stuck(server.port());
+  ASSERT_FALSE(stuck.send(post("/items", "{}")));
+  ASSERT_EQ(entered.get_future().wait_for(io_deadline), std::future_status::ready);
+  server.server().stop();
+  // Closed without a response, while the handler is still blocked.
+  EXPECT_TRUE(stuck.closed_by_peer());
+  release.set_value();
+  EXPECT_TRUE(server.wait_stopped());
+}
+
+TEST(HttpServer, StopBeforeRunReturnsPromptly) {
+  fake_app app;
+  fake_clock clock;
+  http_server server(test_config(), app.handlers(), clock);
+  ASSERT_TRUE(server.listen());
+  server.stop();
+  auto done = std::async(std::launch::async, [&] { server.run(); });
+  EXPECT_EQ(done.wait_for(io_deadline), std::future_status::ready);
+}
+
+TEST(HttpServer, EveryRunsItsTaskUntilStop) {
+  fake_app app;
+  std::atomic<int> runs{0};
+  std::promise<void> twice;
+  running_server server(test_config(), app.handlers());
+  server.server().every(5ms, [&] {
+    if (++runs == 2)
+      twice.set_value();
+  });
+  ASSERT_EQ(twice.get_future().wait_for(io_deadline), std::future_status::ready);
+  server.server().stop();
+  EXPECT_TRUE(server.wait_stopped());
+  EXPECT_GE(runs.load(), 2);
+}
+
+}  // namespace
+}  // namespace crud::server

@@ -1,0 +1,395 @@
+#include "server/http_session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/none.hpp>
+
+#include "server/builtin_routes.hpp"
+#include "server/http_date.hpp"
+#include "server/request_target.hpp"
+#include "server/server_state.hpp"
+
+namespace crud::server {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+// How much one read asks of the socket.
+constexpr std::size_t read_chunk = 16 * 1024;
+// After the last response, how long and how much to keep reading (and discarding) what the
+// client still sends, so that closing does not reset the connection before it has read the
+// response (a close with unread data sends RST, which can destroy the response in flight).
+constexpr auto linger_timeout = std::chrono::seconds(2);
+constexpr std::size_t max_linger_bytes = 1024 * 1024;
+
+constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// The rate limiter's key for a peer. IPv6 clients are keyed by their /64, which is what one
+// subscriber typically gets, so that one host cannot dodge the limit by rotating addresses.
+// The peer address is used rather than X-Forwarded-For, which any client can forge.
+std::string client_key(const asio::ip::address& address) {
+  if (address.is_v6()) {
+    const auto v6 = address.to_v6();
+    if (v6.is_v4_mapped())
+      return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+    auto bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), std::uint8_t{0});
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+  }
+  return address.to_string();
+}
+
+bool is_read_method(std::string_view method) noexcept {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+bool is_http_error(const beast::error_code& ec) noexcept {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+}  // namespace
+
+http_session::http_session(tcp::socket&& socket, server_state& state)
+    : stream_(std::move(socket)),
+      // Room for a whole header plus one read: a header that does not fit fails with
+      // header_limit (431) before the buffer overflows.
+      buffer_(state.config().header_limit + read_chunk),
+      state_(state) {}
+
+http_session::~http_session() {
+  end_request();
+  state_.remove_session(this);
+  state_.close_connection();
+}
+
+void http_session::start() {
+  asio::dispatch(stream_.get_executor(),
+                 beast::bind_front_handler(&http_session::on_start, shared_from_this()));
+}
+
+void http_session::notify_stopping() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->phase_ == phase::idle) {
+      self->close_now();
+    } else if (self->phase_ != phase::closing) {
+      self->close_after_ = true;
+    }
+  });
+}
+
+void http_session::force_close() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->close_now(); });
+}
+
+void http_session::on_start() {
+  beast::error_code ec;
+  stream_.socket().set_option(tcp::no_delay(true), ec);
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (ec)
+    return close_now();
+  client_key_ = client_key(peer.address());
+  // Registered before the stopping check, so shutdown either sees this session or the session
+  // sees shutdown.
+  state_.add_session(shared_from_this());
+  if (state_.stopping())
+    return close_now();
+  do_read();
+}
+
+// Waits for the first byte of the next request, under the keep-alive idle timeout.
+void http_session::do_read() {
+  phase_ = phase::idle;
+  if (buffer_.size() > 0)
+    return do_read_header();  // a pipelined request is already here
+  stream_.expires_after(state_.config().idle_timeout);
+  stream_.async_read_some(
+      buffer_.prepare(std::min(read_chunk, buffer_.max_size())),
+      beast::bind_front_handler(&http_session::on_idle_read, shared_from_this()));
+}
+
+void http_session::on_idle_read(beast::error_code ec, std::size_t bytes) {
+  if (phase_ == phase::closing)
+    return;
+  if (ec)
+    return close_now();  // idle timeout, or the client closed: nothing to answer
+  buffer_.commit(bytes);
+  do_read_header();
+}
+
+void http_session::do_read_header() {
+  phase_ = phase::reading;
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+      state_.config().header_limit, std::numeric_limits<std::uint32_t>::max())));
+  // The body limit is applied once the header is in, so that an oversized Content-Length is
+  // answered with the request's own headers (and correlation id) at hand.
+  parser_->body_limit(boost::none);
+  stream_.expires_after(state_.config().header_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&http_session::on_read_header, shared_from_this()));
+}
+
+void http_session::on_read_header(beast::error_code ec, std::size_t) {
+  if (phase_ == phase::closing)
+    return;
+  if (ec)
+    return on_read_error(ec);
+  begin_request();
+  const auto& msg = parser_->get();
+  version_ = msg.version();
+  head_request_ = msg.method() == http::verb::head;
+  keep_alive_ = msg.keep_alive();
+
+  const std::size_t limit = state_.config().body_limit;
+  if (const auto length = parser_->content_length(); length && *length > limit) {
+    return reject_and_close(core::make_error(
+        core::error_code::payload_too_large,
+        "The request body exceeds the limit of " + std::to_string(limit) + " bytes"));
+  }
+  parser_->body_limit(limit);  // still needed for chunked bodies
+  if (parser_->is_done())
+    return on_request();
+  if (version_ >= 11 && beast::iequals(msg[http::field::expect], "100-continue")) {
+    return do_continue();
+  }
+  do_read_body();
+}
+
+// The client waits for this before sending its body; it is only sent once the header passed.
+void http_session::do_continue() {
+  stream_.expires_after(state_.config().body_timeout);
+  asio::async_write(stream_, asio::buffer(continue_response.data(), continue_response.size()),
+                    beast::bind_front_handler(&http_session::on_continue, shared_from_this()));
+}
+
+void http_session::on_continue(beast::error_code ec, std::size_t) {
+  if (phase_ == phase::closing)
+    return;
+  if (ec)
+    return close_now();
+  do_read_body();
+}
+
+void http_session::do_read_body() {
+  stream_.expires_after(state_.config().body_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read_body, shared_from_this()));
+}
+
+void http_session::on_read_body(beast::error_code ec, std::size_t) {
+  if (phase_ == phase::closing)
+    return;
+  if (ec)
+    return on_read_error(ec);
+  on_request();
+}
+
+void http_session::on_read_error(beast::error_code ec) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    core::api_error error =
+        core::make_error(core::error_code::bad_request, "The request header is too large");
+    error.status = 431;
+    return reject_and_close(error);
+  }
+  if (ec == http::error::body_limit) {
+    return reject_and_close(core::make_error(core::error_code::payload_too_large,
+                                             "The request body exceeds the limit of " +
+                                                 std::to_string(state_.config().body_limit) +
+                                                 " bytes"));
+  }
+  // A timeout, a reset or the client closing mid-message: there is nobody to answer.
+  if (!is_http_error(ec) || ec == http::error::end_of_stream ||
+      ec == http::error::partial_message) {
+    return close_now();
+  }
+  reject_and_close(core::make_error(core::error_code::bad_request, "Malformed HTTP request"));
+}
+
+void http_session::on_request() {
+  stream_.expires_never();
+  phase_ = phase::handling;
+  auto target = parse_request_target(parser_->get().target());
+  app::request req =
+      to_app_request(parser_->release(), target ? std::move(*target) : request_target{});
+  parser_.reset();
+
+  if (state_.limiter().enabled()) {
+    const rate_decision decision = state_.limiter().acquire(client_key_);
+    if (!decision.allowed) {
+      state_.stats().rate_limited();
+      core::api_error error =
+          core::make_error(core::error_code::rate_limited, "Too many requests; retry later");
+      error.retry_after_s = decision.retry_after_s;
+      return do_write(state_.reject(req, error));
+    }
+  }
+  if (!target) {
+    return do_write(state_.reject(
+        req, core::make_error(core::error_code::bad_request, "Malformed request target")));
+  }
+  if (auto builtin = answer_builtin(req, state_))
+    return do_write(std::move(*builtin));
+  if (state_.config().inline_reads && is_read_method(req.method)) {
+    return do_write(state_.handle(req));
+  }
+  // Writes block on the store, so they run on the pool; the strand is free meanwhile.
+  asio::post(state_.blocking(), [self = shared_from_this(), req = std::move(req)]() mutable {
+    app::response res = self->state_.handle(req);
+    auto strand = self->stream_.get_executor();
+    asio::post(strand, [self = std::move(self), res = std::move(res)]() mutable {
+      self->do_write(std::move(res));
+    });
+  });
+}
+
+void http_session::do_write(app::response res) {
+  if (phase_ == phase::closing)
+    return end_request();  // force-closed while in the app
+  state_.stats().record_request(res.op, res.status, state_.clock().steady_ns() - start_ns_);
+  if (!keep_alive_ || state_.stopping())
+    close_after_ = true;
+  response_framing framing;
+  framing.version = version_;
+  framing.head_request = head_request_;
+  framing.keep_alive = !close_after_;
+  framing.date = cached_http_date(state_.clock().wall_ms());
+  response_ = to_beast_response(std::move(res), framing);
+
+  phase_ = phase::writing;
+  // A client that stops reading cannot hold the connection forever.
+  stream_.expires_after(state_.config().body_timeout);
+  http::async_write(stream_, response_,
+                    beast::bind_front_handler(&http_session::on_write, shared_from_this()));
+}
+
+void http_session::on_write(beast::error_code ec, std::size_t) {
+  const bool announced_close = !response_.keep_alive();
+  end_request();
+  response_ = {};
+  if (phase_ == phase::closing)
+    return;
+  if (ec)
+    return close_now();
+  if (close_after_) {
+    // Shutdown began while the response was being written with keep-alive: to the client the
+    // connection is now idle, and idle connections are closed at once.
+    if (!announced_close)
+      return close_now();
+    return do_linger();
+  }
+  do_read();
+}
+
+void http_session::do_linger() {
+  phase_ = phase::closing;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec)
+    return close_now();
+  buffer_.clear();
+  lingered_bytes_ = 0;
+  stream_.expires_after(linger_timeout);  // one deadline for the whole drain
+  stream_.async_read_some(buffer_.prepare(std::min(read_chunk, buffer_.max_size())),
+                          beast::bind_front_handler(&http_session::on_linger, shared_from_this()));
+}
+
+void http_session::on_linger(beast::error_code ec, std::size_t bytes) {
+  lingered_bytes_ += bytes;
+  if (ec || lingered_bytes_ > max_linger_bytes)
+    return close_now();  // EOF is the normal end
+  // Not committed: what the client sends now is discarded.
+  stream_.async_read_some(buffer_.prepare(std::min(read_chunk, buffer_.max_size())),
+                          beast::bind_front_handler(&http_session::on_linger, shared_from_this()));
+}
+
+void http_session::close_now() {
+  phase_ = phase::closing;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.close();
+}
+
+void http_session::reject_and_close(const core::api_error& error) {
+  app::request req = partial_request();
+  if (parser_ && !parser_->get().method_string().empty()) {  // the request line parsed
+    version_ = parser_->get().version();
+    head_request_ = parser_->get().method() == http::verb::head;
+  } else {
+    version_ = 11;
+    head_request_ = false;
+  }
+  parser_.reset();
+  begin_request();
+  close_after_ = true;
+  stream_.expires_never();
+  phase_ = phase::handling;
+  do_write(state_.reject(req, error));
+}
+
+// As much of the current request as was read, so that a rejection is logged and correlated
+// like any other response.
+app::request http_session::partial_request() const {
+  app::request req;
+  // Beast consumes the request line as soon as it has it, and fields as they parse, so the
+  // message holds whatever came before the failure.
+  if (parser_ && !parser_->get().method_string().empty()) {
+    const auto& msg = parser_->get();
+    req.method = std::string(msg.method_string());
+    if (auto target = parse_request_target(msg.target())) {
+      req.path = std::move(target->path);
+      req.query = std::move(target->query);
+    }
+    for (const auto& field : msg) {
+      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    return req;
+  }
+  // Not even the request line parsed (it is too long): take what the raw bytes give.
+  std::string_view raw(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  raw = raw.substr(0, std::min(raw.find("\r\n"), std::size_t{2048}));
+  const auto method_end = raw.find(' ');
+  if (method_end == std::string_view::npos || method_end > 32)
+    return req;
+  const std::string_view method = raw.substr(0, method_end);
+  if (!std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return req;
+  }
+  req.method = std::string(method);
+  std::string_view rest = raw.substr(method_end + 1);
+  if (auto target = parse_request_target(rest.substr(0, rest.find(' ')))) {
+    req.path = std::move(target->path);
+  }
+  return req;
+}
+
+void http_session::begin_request() {
+  if (in_flight_)
+    return;
+  in_flight_ = true;
+  start_ns_ = state_.clock().steady_ns();
+  state_.stats().request_started();
+}
+
+void http_session::end_request() noexcept {
+  if (!in_flight_)
+    return;
+  in_flight_ = false;
+  state_.stats().request_finished();
+}
+
+}  // namespace crud::server

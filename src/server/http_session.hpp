@@ -1,0 +1,95 @@
+#pragma once
+// One client connection. It reads one request at a time (header, then body, each under its
+// own timeout and size limit), passes it to the built-in routes or the app, and writes the
+// response before it reads the next. That strict one-at-a-time order is also the cap on
+// pipelining: requests a client sends ahead wait, unread, in a read buffer bounded by the
+// header limit and then in the kernel's socket buffers, so no client can queue up work.
+//
+// All of a session's handlers run on its own strand. Calls into the app either run inline on
+// the I/O thread (reads, when configured) or on the blocking pool, whose result is posted back
+// to the strand.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "app/http_types.hpp"
+#include "core/error.hpp"
+#include "server/beast_messages.hpp"
+
+namespace crud::server {
+
+class server_state;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  // `socket` must use a strand of its own as executor; the caller has counted the connection
+  // (server_state::try_open_connection) and the session uncounts it when it ends.
+  http_session(boost::asio::ip::tcp::socket&& socket, server_state& state);
+  ~http_session();
+  http_session(const http_session&) = delete;
+  http_session& operator=(const http_session&) = delete;
+
+  void start();
+
+  // Shutdown has begun: close now if waiting between requests, else close after the current
+  // response (which says `Connection: close`). Callable from any thread.
+  void notify_stopping();
+
+  // The grace period is over: close whatever the state. Callable from any thread.
+  void force_close();
+
+ private:
+  enum class phase { idle, reading, handling, writing, closing };
+
+  void on_start();
+  void do_read();
+  void on_idle_read(boost::beast::error_code ec, std::size_t bytes);
+  void do_read_header();
+  void on_read_header(boost::beast::error_code ec, std::size_t bytes);
+  void do_continue();
+  void on_continue(boost::beast::error_code ec, std::size_t bytes);
+  void do_read_body();
+  void on_read_body(boost::beast::error_code ec, std::size_t bytes);
+  void on_request();
+  void do_write(app::response res);
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void do_linger();
+  void on_linger(boost::beast::error_code ec, std::size_t bytes);
+  void close_now();
+
+  // Framing failures (431, 413, a malformed message): answer, then close.
+  void on_read_error(boost::beast::error_code ec);
+  void reject_and_close(const core::api_error& error);
+  app::request partial_request() const;
+
+  void begin_request();
+  void end_request() noexcept;
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  beast_response response_;
+  server_state& state_;
+  std::string client_key_;
+
+  phase phase_ = phase::idle;
+  bool close_after_ = false;  // the current response is the last
+  bool in_flight_ = false;
+  std::int64_t start_ns_ = 0;
+  std::size_t lingered_bytes_ = 0;
+  // The current request's framing, kept across the call into the app.
+  unsigned version_ = 11;
+  bool head_request_ = false;
+  bool keep_alive_ = true;
+};
+
+}  // namespace crud::server

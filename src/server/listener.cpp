@@ -1,0 +1,118 @@
+#include "server/listener.hpp"
+
+#include <chrono>
+#include <string_view>
+
+#include <boost/asio/strand.hpp>
+
+#include "server/http_session.hpp"
+#include "server/server_state.hpp"
+
+namespace crud::server {
+namespace asio = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+listener::listener(asio::io_context& ioc, control_executor control, server_state& state)
+    : ioc_(ioc), acceptor_(control), retry_timer_(control), state_(state) {}
+
+boost::system::result<std::uint16_t, std::string> listener::open(const std::string& host,
+                                                                 std::uint16_t port) {
+  const std::string where = host + ":" + std::to_string(port);
+  auto fail = [&](const boost::system::error_code& ec) {
+    return "cannot listen on " + where + ": " + ec.message();
+  };
+  // "[::1]", as IPv6 literals are written in URLs, is the address "::1".
+  std::string_view name = host;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+  }
+  boost::system::error_code ec;
+  tcp::endpoint endpoint;
+  const auto address = asio::ip::make_address(name, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, port);
+  } else {
+    // A host name such as "localhost": listen on its first address.
+    tcp::resolver resolver(ioc_);
+    const auto results = resolver.resolve(name, std::to_string(port), tcp::resolver::passive, ec);
+    if (ec)
+      return fail(ec);
+    if (results.empty())
+      return fail(asio::error::host_not_found);
+    endpoint = results.begin()->endpoint();
+  }
+
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec)
+    return fail(ec);
+  // Lets a restarted server bind while old connections sit in TIME_WAIT.
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec)
+    return fail(ec);
+  acceptor_.bind(endpoint, ec);
+  if (ec)
+    return fail(ec);
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return fail(ec);
+  const auto local = acceptor_.local_endpoint(ec);
+  if (ec)
+    return fail(ec);
+  return local.port();
+}
+
+void listener::start() {
+  asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+}
+
+void listener::stop() {
+  stopped_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  retry_timer_.cancel();
+}
+
+void listener::do_accept() {
+  if (stopped_ || !acceptor_.is_open())
+    return;
+  // Each connection gets its own strand over the shared io_context.
+  acceptor_.async_accept(
+      asio::make_strand(ioc_),
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        self->on_accept(ec, std::move(socket));
+      });
+}
+
+void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+  if (stopped_ || ec == asio::error::operation_aborted)
+    return;
+  if (ec) {
+    // Out of descriptors or memory, say: retrying at once would spin, so pause briefly.
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+      if (!wait_ec)
+        self->do_accept();
+    });
+    return;
+  }
+  if (state_.stopping() || !state_.try_open_connection()) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  } else {
+    std::shared_ptr<http_session> session;
+    try {
+      session = std::make_shared<http_session>(std::move(socket), state_);
+    } catch (...) {
+      state_.close_connection();  // no session took the count over
+    }
+    try {
+      if (session)
+        session->start();
+    } catch (...) {
+      // Out of memory: the session's destructor closes the socket and returns the count.
+    }
+  }
+  do_accept();
+}
+
+}  // namespace crud::server

@@ -1,0 +1,94 @@
+#pragma once
+// What the listener, the sessions and the server share: configuration, the app's handlers
+// (wrapped so they never throw), metrics, the rate limiter, the blocking pool, the registry of
+// live sessions that shutdown walks, and the connection count that tells the server when the
+// last connection has gone.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "app/http_types.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "server/http_server.hpp"
+#include "server/metrics.hpp"
+#include "server/rate_limiter.hpp"
+
+namespace crud::server {
+
+class http_session;
+
+class server_state {
+ public:
+  using blocking_executor = boost::asio::thread_pool::executor_type;
+
+  server_state(server_config config, server_handlers handlers, const core::clock& clock,
+               blocking_executor blocking);
+  server_state(const server_state&) = delete;
+  server_state& operator=(const server_state&) = delete;
+
+  const server_config& config() const noexcept { return config_; }
+  const core::clock& clock() const noexcept { return clock_; }
+  metrics& stats() noexcept { return metrics_; }
+  rate_limiter& limiter() noexcept { return limiter_; }
+  blocking_executor blocking() const noexcept { return blocking_; }
+
+  // The app's handlers. Neither throws: a throwing `handle` becomes reject(INTERNAL), a throwing
+  // `reject` a fixed error body. Every response leaves with Content-Type, X-Request-Id and
+  // X-Correlation-Id, and a status the wire can carry.
+  app::response handle(const app::request& req) noexcept;
+  app::response reject(const app::request& req, const core::api_error& error) noexcept;
+
+  // An id for a response the server makes itself.
+  std::string new_request_id();
+  // The client's X-Correlation-Id when it is usable, else `request_id`.
+  static std::string correlation_id(const app::request& req, const std::string& request_id);
+
+  // Connections: counted from accept to the session's end, capped by max_connections.
+  bool try_open_connection() noexcept;
+  void close_connection() noexcept;
+  std::size_t open_connections() const noexcept {
+    return open_connections_.load(std::memory_order_acquire);
+  }
+
+  // The registry shutdown walks to reach every live session.
+  void add_session(const std::shared_ptr<http_session>& session);
+  void remove_session(const http_session* session) noexcept;
+  std::vector<std::shared_ptr<http_session>> live_sessions() const;
+
+  // Shutdown: once stopping, `on_drained` runs when the last connection closes.
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+  void begin_stopping() noexcept { stopping_.store(true, std::memory_order_release); }
+  void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
+
+ private:
+  app::response fallback_error(const app::request& req, const core::api_error& error);
+  void complete(const app::request& req, app::response& res);
+
+  server_config config_;
+  server_handlers handlers_;
+  const core::clock& clock_;
+  blocking_executor blocking_;
+  metrics metrics_;
+  rate_limiter limiter_;
+
+  std::uint64_t id_seed_;
+  std::atomic<std::uint64_t> id_counter_{0};
+
+  std::atomic<std::size_t> open_connections_{0};
+  std::atomic<bool> stopping_{false};
+  std::function<void()> on_drained_;
+
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<const http_session*, std::weak_ptr<http_session>> sessions_;
+};
+
+}  // namespace crud::server

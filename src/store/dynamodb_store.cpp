@@ -1,0 +1,557 @@
+#include "store/dynamodb_store.hpp"
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <utility>
+
+#include "core/timestamp.hpp"
+
+namespace crud::store {
+namespace {
+
+using aws::attribute_map;
+using aws::attribute_value;
+using aws::dynamodb_error;
+using boost::system::error_code;
+
+constexpr std::string_view meta_pk = "META";
+constexpr std::string_view secret_sk = "CURSOR_SECRET";
+constexpr std::string_view status_in_progress = "INPROGRESS";
+constexpr std::string_view status_completed = "COMPLETED";
+// A page query reads this many more rounds at most before returning a short page.
+constexpr int max_query_rounds = 8;
+
+attribute_value s(std::string_view v) {
+  return attribute_value::string(std::string(v));
+}
+
+attribute_value n(std::int64_t v) {
+  return attribute_value::number(v);
+}
+
+// Epoch seconds for TTL, rounded up so that the item never expires before the ms time.
+std::int64_t ttl_seconds(std::int64_t ms) {
+  return ms / 1000 + (ms % 1000 > 0 ? 1 : 0);
+}
+
+bool is_one_of(std::string_view type, std::initializer_list<std::string_view> types) {
+  for (auto t : types)
+    if (t == type)
+      return true;
+  return false;
+}
+
+// Store errors from DynamoDB's: anything that more time may cure is `unavailable` (503);
+// credentials, permissions, a missing table and malformed data are `internal` (500).
+error_code map_error(const dynamodb_error& e) {
+  switch (e.what) {
+    case dynamodb_error::kind::transport:
+    case dynamodb_error::kind::timeout:
+    case dynamodb_error::kind::deadline:
+    case dynamodb_error::kind::crc_mismatch:
+      return errc::unavailable;
+    case dynamodb_error::kind::credentials:
+    case dynamodb_error::kind::bad_response:
+      return errc::internal;
+    case dynamodb_error::kind::service:
+      break;
+  }
+  if (aws::classify_response(e.http_status, e.type) != aws::failure_class::none)
+    return errc::unavailable;
+  if (is_one_of(e.type, {"TransactionConflictException", "LimitExceededException"}))
+    return errc::unavailable;
+  return errc::internal;
+}
+
+attribute_map key_of(std::string_view owner, std::string sk) {
+  return {{"pk", s(owner_pk(owner))}, {"sk", attribute_value::string(std::move(sk))}};
+}
+
+attribute_map item_attributes(std::string_view owner, const core::item& it) {
+  attribute_map m = key_of(owner, item_sk(it.id));
+  m["id"] = s(it.id);
+  m["name"] = s(it.name);
+  m["description"] = s(it.description);
+  m["createdAt"] = s(core::format_timestamp(it.created_at));
+  m["updatedAt"] = s(core::format_timestamp(it.updated_at));
+  m["version"] = n(it.version);
+  if (it.deleted_at) {
+    m["deletedAt"] = s(core::format_timestamp(*it.deleted_at));
+    m["expiresAt"] = n(ttl_seconds(*it.deleted_at + core::soft_delete_retention_ms));
+  }
+  return m;
+}
+
+const std::string* string_attr(const attribute_map& m, std::string_view name) {
+  auto it = m.find(name);
+  return it == m.end() ? nullptr : it->second.as_string();
+}
+
+std::optional<std::int64_t> number_attr(const attribute_map& m, std::string_view name) {
+  auto it = m.find(name);
+  return it == m.end() ? std::nullopt : it->second.as_int64();
+}
+
+std::optional<std::int64_t> timestamp_attr(const attribute_map& m, std::string_view name) {
+  const auto* text = string_attr(m, name);
+  return text ? core::parse_timestamp(*text) : std::nullopt;
+}
+
+std::optional<core::item> parse_item(const attribute_map& m) {
+  const auto* id = string_attr(m, "id");
+  const auto* name = string_attr(m, "name");
+  const auto* description = string_attr(m, "description");
+  auto created = timestamp_attr(m, "createdAt");
+  auto updated = timestamp_attr(m, "updatedAt");
+  auto version = number_attr(m, "version");
+  if (!id || !name || !description || !created || !updated || !version)
+    return std::nullopt;
+  core::item it;
+  it.id = *id;
+  it.name = *name;
+  it.description = *description;
+  it.created_at = *created;
+  it.updated_at = *updated;
+  it.version = *version;
+  if (m.contains("deletedAt")) {
+    it.deleted_at = timestamp_attr(m, "deletedAt");
+    if (!it.deleted_at)
+      return std::nullopt;
+  }
+  return it;
+}
+
+std::optional<idempotency_record> parse_record(const attribute_map& m) {
+  const auto* status = string_attr(m, "status");
+  const auto* hash = string_attr(m, "payloadHash");
+  auto expires = number_attr(m, "expiresAt");
+  if (!status || !hash || !expires)
+    return std::nullopt;
+  idempotency_record r;
+  if (*status == status_completed)
+    r.status = idempotency_record::state::completed;
+  else if (*status == status_in_progress)
+    r.status = idempotency_record::state::in_progress;
+  else
+    return std::nullopt;
+  r.payload_hash = *hash;
+  if (const auto* response = string_attr(m, "response"))
+    r.response = *response;
+  r.expires_at = *expires * 1000;
+  r.in_progress_until = number_attr(m, "inProgressUntil").value_or(0);
+  return r;
+}
+
+std::string hex(std::span<const std::byte> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out.push_back(digits[static_cast<unsigned>(b) >> 4]);
+    out.push_back(digits[static_cast<unsigned>(b) & 0xF]);
+  }
+  return out;
+}
+
+aws::request_context context_of(const call_options& opts) {
+  return aws::request_context{opts.deadline_ms, opts.trace_header};
+}
+
+// The secret in the meta item, created with a conditional put when absent, so that concurrent
+// first opens agree on one.
+boost::system::result<std::string, dynamodb_error> ensure_cursor_secret(
+    aws::dynamodb_client& client, const std::string& table, core::random_source& random) {
+  const attribute_map key{{"pk", s(meta_pk)}, {"sk", s(secret_sk)}};
+  for (int round = 0; round < 2; ++round) {
+    aws::get_item_input get{table, key, true, {}, {}};
+    auto found = client.get_item({}, get);
+    if (!found)
+      return found.error();
+    if (*found) {
+      if (const auto* secret = string_attr(**found, "secret"); secret && !secret->empty())
+        return *secret;
+      dynamodb_error e;
+      e.what = dynamodb_error::kind::bad_response;
+      e.message = "the cursor secret item has no secret";
+      return e;
+    }
+    std::array<std::byte, 32> bytes{};
+    random.fill(bytes);
+    aws::put_item_input put;
+    put.table = table;
+    put.item = key;
+    put.item["secret"] = s(hex(bytes));
+    put.condition.expression = "attribute_not_exists(pk)";
+    auto written = client.put_item({}, put);
+    if (written)
+      return string_attr(put.item, "secret") ? *string_attr(put.item, "secret") : std::string();
+    if (!written.error().is("ConditionalCheckFailedException"))
+      return written.error();
+    // Another process created it first: read theirs.
+  }
+  dynamodb_error e;
+  e.what = dynamodb_error::kind::bad_response;
+  e.message = "the cursor secret item keeps disappearing";
+  return e;
+}
+
+std::string describe(const dynamodb_error& e) {
+  std::string out;
+  switch (e.what) {
+    case dynamodb_error::kind::service:
+      out = e.type.empty() ? "HTTP " + std::to_string(e.http_status) : e.type;
+      break;
+    case dynamodb_error::kind::transport:
+      out = "connection failed";
+      break;
+    case dynamodb_error::kind::timeout:
+      out = "timed out";
+      break;
+    case dynamodb_error::kind::deadline:
+      out = "deadline passed";
+      break;
+    case dynamodb_error::kind::crc_mismatch:
+      out = "response checksum mismatch";
+      break;
+    case dynamodb_error::kind::bad_response:
+      out = "unexpected response";
+      break;
+    case dynamodb_error::kind::credentials:
+      out = "no credentials";
+      break;
+  }
+  if (!e.message.empty())
+    out += ": " + e.message;
+  return out;
+}
+
+class dynamodb_store final : public item_store {
+ public:
+  dynamodb_store(const dynamodb_options& options, const dynamodb_store_deps& deps,
+                 std::unique_ptr<aws::dynamodb_client> client, std::string secret)
+      : table_(options.table),
+        deps_(deps),
+        client_(std::move(client)),
+        secret_(std::move(secret)) {}
+
+  result<void> create_item(const call_options& opts, std::string_view owner,
+                           const core::item& item) override {
+    aws::put_item_input in;
+    in.table = table_;
+    in.item = item_attributes(owner, item);
+    in.condition.expression = "attribute_not_exists(pk)";
+    auto r = client_->put_item(context_of(opts), in);
+    if (!r) {
+      if (r.error().is("ConditionalCheckFailedException"))
+        return errc::already_exists;
+      return map_error(r.error());
+    }
+    return {};
+  }
+
+  result<core::item> get_item(const call_options& opts, std::string_view owner,
+                              std::string_view id) override {
+    auto found = read(context_of(opts), key_of(owner, item_sk(id)));
+    if (!found)
+      return found.error();
+    if (!*found)
+      return errc::not_found;
+    auto it = parse_item(**found);
+    if (!it)
+      return errc::internal;
+    return std::move(*it);
+  }
+
+  result<item_page> list_items(const call_options& opts, std::string_view owner,
+                               std::string_view after_id, std::size_t limit) override {
+    item_page page;
+    if (limit == 0)
+      return page;
+    aws::query_input in;
+    in.table = table_;
+    in.key_condition = "pk = :pk AND begins_with(sk, :item)";
+    in.filter = "attribute_not_exists(deletedAt)";
+    in.values[":pk"] = s(owner_pk(owner));
+    in.values[":item"] = s("ITEM#");
+    if (!after_id.empty())
+      in.exclusive_start_key = key_of(owner, item_sk(after_id));
+    for (int round = 0; round < max_query_rounds; ++round) {
+      // One more than needed tells whether anything follows a full page.
+      in.limit = static_cast<int>(limit - page.items.size()) + 1;
+      auto r = client_->query(context_of(opts), in);
+      if (!r)
+        return map_error(r.error());
+      for (const auto& m : r->items) {
+        auto it = parse_item(m);
+        if (!it)
+          return errc::internal;
+        if (page.items.size() == limit) {
+          page.last_id = page.items.back().id;
+          return page;
+        }
+        page.items.push_back(std::move(*it));
+      }
+      if (!r->last_evaluated_key)
+        return page;
+      in.exclusive_start_key = std::move(r->last_evaluated_key);
+    }
+    // Too many soft-deleted items in a row: a short page that continues where the reads
+    // stopped (the key need not be a live item; it is only a position).
+    const auto* sk = string_attr(*in.exclusive_start_key, "sk");
+    if (!sk || !sk->starts_with("ITEM#"))
+      return errc::internal;
+    page.last_id = sk->substr(5);
+    return page;
+  }
+
+  result<void> replace_item(const call_options& opts, std::string_view owner,
+                            const core::item& item, std::int64_t expected_version) override {
+    aws::put_item_input in;
+    in.table = table_;
+    in.item = item_attributes(owner, item);
+    in.condition = versioned(expected_version);
+    auto r = client_->put_item(context_of(opts), in);
+    if (!r)
+      return condition_failure(opts, r.error(), key_of(owner, item_sk(item.id)));
+    return {};
+  }
+
+  result<void> delete_item(const call_options& opts, std::string_view owner, std::string_view id,
+                           std::int64_t expected_version) override {
+    aws::delete_item_input in;
+    in.table = table_;
+    in.key = key_of(owner, item_sk(id));
+    in.condition = versioned(expected_version);
+    auto r = client_->delete_item(context_of(opts), in);
+    if (!r)
+      return condition_failure(opts, r.error(), in.key);
+    return {};
+  }
+
+  result<claim_outcome> claim_idempotency(const call_options& opts, std::string_view owner,
+                                          std::string_view key, const idempotency_record& record,
+                                          std::int64_t now_ms) override {
+    aws::put_item_input in;
+    in.table = table_;
+    in.item = key_of(owner, idempotency_sk(key));
+    in.item["status"] =
+        s(record.status == idempotency_record::state::completed ? status_completed
+                                                                : status_in_progress);
+    in.item["payloadHash"] = s(record.payload_hash);
+    in.item["response"] = s(record.response);
+    in.item["expiresAt"] = n(ttl_seconds(record.expires_at));
+    in.item["inProgressUntil"] = n(record.in_progress_until);
+    // expiresAt is in whole seconds: a record counts as expired only once its second is over.
+    in.condition.expression =
+        "attribute_not_exists(pk) OR #exp < :now_s OR "
+        "(#status = :inprogress AND #until <= :now_ms)";
+    in.condition.names = {
+        {"#exp", "expiresAt"}, {"#status", "status"}, {"#until", "inProgressUntil"}};
+    in.condition.values = {{":now_s", n(now_ms / 1000)},
+                           {":inprogress", s(status_in_progress)},
+                           {":now_ms", n(now_ms)}};
+    in.condition.return_old_on_failure = true;
+    for (int round = 0; round < 3; ++round) {
+      auto r = client_->put_item(context_of(opts), in);
+      if (r)
+        return claim_outcome{.claimed = true, .existing = std::nullopt};
+      if (!r.error().is("ConditionalCheckFailedException"))
+        return map_error(r.error());
+      std::optional<attribute_map> old = r.error().item;
+      if (!old) {
+        auto found = read(context_of(opts), key_of(owner, idempotency_sk(key)));
+        if (!found)
+          return found.error();
+        if (!*found)
+          continue;  // released in between: claim again
+        old = std::move(**found);
+      }
+      auto existing = parse_record(*old);
+      if (!existing)
+        return errc::internal;
+      return claim_outcome{.claimed = false, .existing = std::move(*existing)};
+    }
+    return errc::unavailable;
+  }
+
+  result<void> complete_idempotency(const call_options& opts, std::string_view owner,
+                                    std::string_view key, std::string_view response,
+                                    std::int64_t expires_at) override {
+    aws::update_item_input in;
+    in.table = table_;
+    in.key = key_of(owner, idempotency_sk(key));
+    in.update = "SET #status = :completed, #response = :response, #exp = :exp";
+    in.condition.expression = "attribute_exists(pk)";
+    in.condition.names = {{"#status", "status"}, {"#response", "response"}, {"#exp", "expiresAt"}};
+    in.condition.values = {{":completed", s(status_completed)},
+                           {":response", s(response)},
+                           {":exp", n(ttl_seconds(expires_at))}};
+    auto r = client_->update_item(context_of(opts), in);
+    if (!r) {
+      if (r.error().is("ConditionalCheckFailedException"))
+        return errc::not_found;
+      return map_error(r.error());
+    }
+    return {};
+  }
+
+  result<void> release_idempotency(const call_options& opts, std::string_view owner,
+                                   std::string_view key) override {
+    aws::delete_item_input in;
+    in.table = table_;
+    in.key = key_of(owner, idempotency_sk(key));
+    auto r = client_->delete_item(context_of(opts), in);
+    if (!r)
+      return map_error(r.error());
+    return {};
+  }
+
+  // DynamoDB's TTL removes what carries an expired expiresAt; reads already skip what matters.
+  result<void> purge_expired(std::int64_t) override { return {}; }
+
+  result<std::string> cursor_secret() override { return secret_; }
+
+ private:
+  static aws::write_condition versioned(std::int64_t expected_version) {
+    aws::write_condition c;
+    c.expression = "attribute_exists(pk) AND #version = :expected";
+    c.names = {{"#version", "version"}};
+    c.values = {{":expected", n(expected_version)}};
+    c.return_old_on_failure = true;
+    return c;
+  }
+
+  result<std::optional<attribute_map>> read(const aws::request_context& ctx, attribute_map key) {
+    aws::get_item_input in{table_, std::move(key), true, {}, {}};
+    auto r = client_->get_item(ctx, in);
+    if (!r)
+      return map_error(r.error());
+    return std::move(*r);
+  }
+
+  // A failed conditional write on an item: with the old item (ALL_OLD) it existed at another
+  // version; without it, a consistent read decides, since some engines never send it.
+  error_code condition_failure(const call_options& opts, const dynamodb_error& e,
+                               const attribute_map& key) {
+    if (!e.is("ConditionalCheckFailedException"))
+      return map_error(e);
+    if (e.item && !e.item->empty())
+      return errc::condition_failed;
+    auto found = read(context_of(opts), key);
+    if (!found)
+      return found.error();
+    return *found ? errc::condition_failed : errc::not_found;
+  }
+
+  std::string table_;
+  dynamodb_store_deps deps_;
+  std::unique_ptr<aws::dynamodb_client> client_;
+  std::string secret_;
+};
+
+boost::system::result<std::unique_ptr<aws::dynamodb_client>, std::string> make_client(
+    const dynamodb_options& options, const dynamodb_store_deps& deps) {
+  if (options.table.empty())
+    return std::string("--table must not be empty");
+  if (!deps.http || !deps.credentials)
+    return std::string("the DynamoDB store needs an HTTP client and credentials");
+  auto endpoint = aws::resolve_dynamodb_endpoint(options.endpoint, options.region);
+  if (!endpoint)
+    return endpoint.error();
+  aws::dynamodb_config config;
+  config.region = options.region;
+  config.endpoint = *endpoint;
+  config.retry = options.retry;
+  config.attempt_timeout_ms = options.attempt_timeout_ms;
+  return std::make_unique<aws::dynamodb_client>(
+      config,
+      aws::dynamodb_deps{*deps.http, *deps.credentials, deps.clock, deps.random, deps.sleep});
+}
+
+std::string where(const dynamodb_options& options) {
+  return "DynamoDB table " + options.table + " at " +
+         (options.endpoint.empty() ? "dynamodb." + options.region + ".amazonaws.com"
+                                   : options.endpoint);
+}
+
+}  // namespace
+
+std::string owner_pk(std::string_view owner) {
+  return "OWNER#" + std::string(owner);
+}
+
+std::string item_sk(std::string_view id) {
+  return "ITEM#" + std::string(id);
+}
+
+std::string idempotency_sk(std::string_view key) {
+  return "IDEMPOTENCY#" + std::string(key);
+}
+
+boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_store(
+    const dynamodb_options& options, const dynamodb_store_deps& deps) {
+  auto client = make_client(options, deps);
+  if (!client)
+    return client.error();
+  auto secret = ensure_cursor_secret(**client, options.table, deps.random);
+  if (!secret) {
+    std::string hint = secret.error().is("ResourceNotFoundException")
+                           ? " (run `crud-api init --store dynamodb` first)"
+                           : "";
+    return "cannot open " + where(options) + ": " + describe(secret.error()) + hint;
+  }
+  return std::unique_ptr<item_store>(
+      std::make_unique<dynamodb_store>(options, deps, std::move(*client), std::move(*secret)));
+}
+
+boost::system::result<dynamodb_init_report, std::string> init_dynamodb_table(
+    const dynamodb_options& options, const dynamodb_store_deps& deps) {
+  auto made = make_client(options, deps);
+  if (!made)
+    return made.error();
+  auto& client = **made;
+  dynamodb_init_report report;
+  auto fail = [&](std::string_view step, const dynamodb_error& e) {
+    return std::string(step) + " " + where(options) + ": " + describe(e);
+  };
+
+  auto status = client.describe_table_status({}, options.table);
+  if (!status && status.error().is("ResourceNotFoundException")) {
+    auto created = client.create_table({}, options.table);
+    if (!created && !created.error().is("ResourceInUseException"))
+      return fail("cannot create", created.error());
+    report.created = static_cast<bool>(created);
+    status = client.describe_table_status({}, options.table);
+  }
+  const std::int64_t give_up = deps.clock.wall_ms() + options.table_active_timeout_ms;
+  while (status && *status != "ACTIVE" && deps.clock.wall_ms() < give_up) {
+    if (deps.sleep)
+      deps.sleep(options.table_poll_interval_ms);
+    status = client.describe_table_status({}, options.table);
+  }
+  if (!status)
+    return fail("cannot describe", status.error());
+  if (*status != "ACTIVE")
+    return where(options) + " is still " + *status + " after waiting";
+
+  auto ttl = client.update_time_to_live({}, options.table, "expiresAt", true);
+  if (!ttl) {
+    const auto& e = ttl.error();
+    const bool already =
+        e.is("ValidationException") && e.message.find("already enabled") != std::string::npos;
+    if (e.is("UnknownOperationException")) {
+      report.warnings.push_back(
+          "this DynamoDB engine does not support UpdateTimeToLive: "
+          "soft-deleted items and idempotency records will not expire");
+    } else if (!already) {
+      return fail("cannot enable TTL on expiresAt for", e);
+    }
+  }
+
+  auto secret = ensure_cursor_secret(client, options.table, deps.random);
+  if (!secret)
+    return fail("cannot write the cursor secret to", secret.error());
+  return report;
+}
+
+}  // namespace crud::store

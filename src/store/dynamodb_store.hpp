@@ -1,0 +1,70 @@
+#pragma once
+// The DynamoDB store: item_store on one table with the layout of CONTRACT §4, shared by every
+// Lambda instance and server. An owner is a partition ("OWNER#<owner>"); items sort by
+// "ITEM#<id>" in it, so a listing is one Query in creation order, never a Scan. Every write is
+// conditional (attribute_not_exists on create, `version` on replace and delete), and a failed
+// condition asks for the old item (ALL_OLD) to tell 404 from 409 without a second read; engines
+// that do not send it back (dynalite) get a consistent GetItem instead.
+//
+// Soft-deleted items and idempotency records carry `expiresAt` (epoch seconds) for DynamoDB's
+// TTL, so purge_expired does nothing here. The cursor secret lives in the table, in a meta item
+// ("META"/"CURSOR_SECRET") created once with a conditional put, so every process agrees on it.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "aws/credentials.hpp"
+#include "aws/dynamodb_client.hpp"
+#include "aws/http_client.hpp"
+#include "core/clock.hpp"
+#include "core/random_source.hpp"
+#include "store/item_store.hpp"
+
+namespace crud::store {
+
+struct dynamodb_options {
+  std::string table = "items";
+  std::string region = "us-east-1";
+  std::string endpoint;  // override URL (http or https); empty = the regional AWS endpoint
+  std::int64_t attempt_timeout_ms = 3000;
+  aws::retry_policy retry;
+  // init: how long to wait for a new table to become ACTIVE, and how often to look.
+  std::int64_t table_active_timeout_ms = 300'000;
+  std::int64_t table_poll_interval_ms = 500;
+};
+
+struct dynamodb_store_deps {
+  std::shared_ptr<aws::http_client> http;
+  std::shared_ptr<aws::credentials_provider> credentials;
+  const core::clock& clock;
+  core::random_source& random;  // backoff jitter, and the cursor secret when first created
+  std::function<void(std::int64_t ms)> sleep;
+};
+
+// The attribute layout, for tests and tools that read the table directly.
+std::string owner_pk(std::string_view owner);
+std::string item_sk(std::string_view id);
+std::string idempotency_sk(std::string_view key);
+
+// Opens the store: checks the table is reachable and reads (creating if absent) the cursor
+// secret. The error is a one-line reason naming the table or endpoint.
+boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_store(
+    const dynamodb_options& options, const dynamodb_store_deps& deps);
+
+struct dynamodb_init_report {
+  bool created = false;               // the table did not exist and was created
+  std::vector<std::string> warnings;  // what could not be set up but is not fatal
+};
+
+// Creates the table (PAY_PER_REQUEST, pk/sk) if missing, waits until it is ACTIVE, enables TTL
+// on expiresAt, and writes the cursor secret. Running it again is harmless. An engine without
+// UpdateTimeToLive (dynalite) gives a warning, not an error.
+boost::system::result<dynamodb_init_report, std::string> init_dynamodb_table(
+    const dynamodb_options& options, const dynamodb_store_deps& deps);
+
+}  // namespace crud::store

@@ -1,0 +1,208 @@
+#include "store/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+#include "store/store_error.hpp"
+
+namespace crud::store {
+
+boost::system::error_code map_sqlite_error(int rc) noexcept {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return errc::unavailable;
+    default:
+      return errc::internal;
+  }
+}
+
+namespace {
+// SQLite binds NULL for a null pointer, but an empty string_view may have one: an empty value
+// must stay an empty value.
+const char* non_null(std::string_view s) noexcept {
+  return s.data() != nullptr ? s.data() : "";
+}
+}  // namespace
+
+sqlite_statement::sqlite_statement(sqlite_statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)),
+      in_use_(std::exchange(other.in_use_, nullptr)),
+      bind_error_(other.bind_error_) {}
+
+sqlite_statement::~sqlite_statement() {
+  if (stmt_ == nullptr) {
+    return;
+  }
+  if (in_use_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *in_use_ = false;
+}
+
+void sqlite_statement::record(int rc) noexcept {
+  if (rc != SQLITE_OK && bind_error_ == 0) {
+    bind_error_ = rc;
+  }
+}
+
+sqlite_statement& sqlite_statement::bind(int index, std::int64_t value) noexcept {
+  record(sqlite3_bind_int64(stmt_, index, value));
+  return *this;
+}
+
+sqlite_statement& sqlite_statement::bind(int index, std::optional<std::int64_t> value) noexcept {
+  if (value) {
+    return bind(index, *value);
+  }
+  record(sqlite3_bind_null(stmt_, index));
+  return *this;
+}
+
+sqlite_statement& sqlite_statement::bind(int index, std::string_view text) noexcept {
+  record(
+      sqlite3_bind_text64(stmt_, index, non_null(text), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+  return *this;
+}
+
+sqlite_statement& sqlite_statement::bind_blob(int index, std::string_view bytes) noexcept {
+  record(sqlite3_bind_blob64(stmt_, index, non_null(bytes), bytes.size(), SQLITE_STATIC));
+  return *this;
+}
+
+int sqlite_statement::step() noexcept {
+  if (bind_error_ != 0) {
+    return bind_error_;
+  }
+  return sqlite3_step(stmt_);
+}
+
+int sqlite_statement::run() noexcept {
+  int rc = step();
+  while (rc == SQLITE_ROW) {
+    rc = sqlite3_step(stmt_);
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+bool sqlite_statement::column_is_null(int index) const noexcept {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+std::int64_t sqlite_statement::column_int64(int index) const noexcept {
+  return sqlite3_column_int64(stmt_, index);
+}
+
+std::string sqlite_statement::column_text(int index) const {
+  // The blob accessor hands back text unconverted too; it must be called before the size.
+  const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, index));
+  const int size = sqlite3_column_bytes(stmt_, index);
+  if (data == nullptr || size <= 0) {
+    return {};
+  }
+  return {data, static_cast<std::size_t>(size)};
+}
+
+boost::system::result<std::unique_ptr<sqlite_connection>, std::string> sqlite_connection::open(
+    const std::string& path, const settings& s) {
+  sqlite3* raw = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (raw == nullptr) {
+    return std::string(sqlite3_errstr(rc));
+  }
+  std::unique_ptr<sqlite_connection> conn(new sqlite_connection(raw));
+  if (rc != SQLITE_OK) {
+    return conn->error_message();
+  }
+  sqlite3_busy_timeout(raw, s.busy_timeout_ms);
+  sqlite3_extended_result_codes(raw, 1);
+
+  // The journal mode is a property of the file: setting it once is enough, but reading it back
+  // is the only way to learn that WAL took (it cannot on some file systems).
+  {
+    auto stmt = conn->prepare("PRAGMA journal_mode=WAL");
+    if (!stmt) {
+      return conn->error_message();
+    }
+    const int step_rc = stmt->step();
+    if (step_rc != SQLITE_ROW) {
+      return conn->error_message();
+    }
+    if (stmt->column_text(0) != "wal") {
+      return "cannot switch to WAL journal mode (journal mode is " + stmt->column_text(0) + ")";
+    }
+  }
+  // FULL syncs the WAL on every commit, so an acknowledged write survives power loss; NORMAL
+  // survives a process crash only.
+  const char* pragmas =
+      s.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+  if (conn->exec(pragmas) != SQLITE_OK) {
+    return conn->error_message();
+  }
+  if (s.read_only && conn->exec("PRAGMA query_only=1") != SQLITE_OK) {
+    return conn->error_message();
+  }
+  return conn;
+}
+
+sqlite_connection::~sqlite_connection() {
+  for (auto& [sql, entry] : statements_) {
+    sqlite3_finalize(entry.stmt);
+  }
+  statements_.clear();
+  sqlite3_close(db_);
+}
+
+std::optional<sqlite_statement> sqlite_connection::prepare(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    return sqlite_statement(it->second.stmt, &it->second.in_use);
+  }
+  // Only the first preparation of a text is kept: it is the one every later use finds.
+  const bool keep = it == statements_.end();
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                    keep ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
+  if (rc != SQLITE_OK || stmt == nullptr) {
+    last_error_ = rc != SQLITE_OK ? rc : SQLITE_MISUSE;
+    return std::nullopt;
+  }
+  if (!keep) {
+    return sqlite_statement(stmt, nullptr);
+  }
+  try {
+    it = statements_.emplace(std::string(sql), cached{stmt, true}).first;
+  } catch (...) {
+    sqlite3_finalize(stmt);
+    throw;
+  }
+  return sqlite_statement(stmt, &it->second.in_use);
+}
+
+int sqlite_connection::exec(const char* sql) noexcept {
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    last_error_ = rc;
+  }
+  return rc;
+}
+
+std::int64_t sqlite_connection::changes() const noexcept {
+  return sqlite3_changes64(db_);
+}
+
+bool sqlite_connection::in_transaction() const noexcept {
+  return sqlite3_get_autocommit(db_) == 0;
+}
+
+std::string sqlite_connection::error_message() const {
+  return sqlite3_errmsg(db_);
+}
+
+}  // namespace crud::store

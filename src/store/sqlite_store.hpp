@@ -1,0 +1,85 @@
+#pragma once
+// The embedded store: item_store on one SQLite file, for `serve`, `invoke` and `init`. The file
+// runs in WAL mode with synchronous=FULL by default, so an acknowledged write survives a crash
+// or power loss. Writes go through one writer thread that folds concurrent writes into one
+// durable commit (group commit, see sqlite_writer.hpp); reads use a pool of connections that
+// run alongside the writer. Opening migrates the schema, and opening again is harmless.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <boost/system/result.hpp>
+
+#include "core/random_source.hpp"
+#include "store/item_store.hpp"
+
+namespace crud::store {
+
+struct sqlite_options {
+  std::string path;  // database file; parent folders are created (like mkdir -p)
+  // PRAGMA synchronous=FULL (an acknowledged write survives power loss); false = NORMAL (it
+  // survives a crash of the process only).
+  bool synchronous_full = true;
+  std::chrono::milliseconds busy_timeout{5000};
+  std::size_t max_batch = 512;       // most writes folded into one commit
+  std::size_t read_connections = 8;  // pool size for readers
+};
+
+// How group commit is doing, for tests and metrics.
+struct sqlite_store_stats {
+  std::uint64_t writes = 0;   // write operations in committed transactions
+  std::uint64_t commits = 0;  // committed transactions
+  std::uint64_t failed_batches = 0;
+  std::size_t queued = 0;     // write operations waiting for the writer thread right now
+  std::size_t in_flight = 0;  // write operations in the batch being written right now
+};
+
+class sqlite_store final : public item_store {
+ public:
+  struct impl;
+
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+  // Finishes every queued write, stops the writer and closes the database.
+  ~sqlite_store() override;
+
+  // `opts.deadline_ms` is ignored: see sqlite_store.cpp.
+  result<void> create_item(const call_options& opts, std::string_view owner,
+                           const core::item& item) override;
+  result<core::item> get_item(const call_options& opts, std::string_view owner,
+                              std::string_view id) override;
+  result<item_page> list_items(const call_options& opts, std::string_view owner,
+                               std::string_view after_id, std::size_t limit) override;
+  result<void> replace_item(const call_options& opts, std::string_view owner,
+                            const core::item& item, std::int64_t expected_version) override;
+  result<void> delete_item(const call_options& opts, std::string_view owner, std::string_view id,
+                           std::int64_t expected_version) override;
+  result<claim_outcome> claim_idempotency(const call_options& opts, std::string_view owner,
+                                          std::string_view key, const idempotency_record& record,
+                                          std::int64_t now_ms) override;
+  result<void> complete_idempotency(const call_options& opts, std::string_view owner,
+                                    std::string_view key, std::string_view response,
+                                    std::int64_t expires_at) override;
+  result<void> release_idempotency(const call_options& opts, std::string_view owner,
+                                   std::string_view key) override;
+  result<void> purge_expired(std::int64_t now_ms) override;
+  result<std::string> cursor_secret() override;
+
+  sqlite_store_stats stats() const;
+
+  explicit sqlite_store(std::unique_ptr<impl> impl) noexcept;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+// Opens (creating if needed) and migrates the database. `random` is used only to create the
+// cursor secret the first time; the secret is kept in the database. The error is a one-line
+// human reason naming the path, e.g. "cannot open database ./data/items.db: unable to open
+// database file".
+boost::system::result<std::unique_ptr<item_store>, std::string> open_sqlite_store(
+    const sqlite_options& options, core::random_source& random);
+
+}  // namespace crud::store

@@ -1,0 +1,253 @@
+#include "support/child_process.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+extern char** environ;
+
+namespace crud::lambda_it {
+namespace {
+
+// What CONTRACT §1 and the Lambda runtime read from the environment. Prefixes end in `_`.
+constexpr std::array<std::string_view, 14> scrubbed = {"CRUD_",
+                                                       "AWS_",
+                                                       "PORT",
+                                                       "TABLE_NAME",
+                                                       "DYNAMODB_ENDPOINT",
+                                                       "DELETE_MODE",
+                                                       "RATE_LIMIT_",
+                                                       "LOG_LEVEL",
+                                                       "CORS_ALLOW_ORIGIN",
+                                                       "POWERTOOLS_",
+                                                       "_HANDLER",
+                                                       "_X_AMZN_TRACE_ID",
+                                                       "LAMBDA_",
+                                                       "_LAMBDA_"};
+
+bool is_scrubbed(std::string_view entry) {
+  std::string_view name = entry.substr(0, entry.find('='));
+  for (std::string_view s : scrubbed) {
+    if (s.back() == '_' ? name.starts_with(s) : name == s)
+      return true;
+  }
+  return false;
+}
+
+void make_pipe(int fds[2]) {
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0)
+    ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+std::filesystem::path crud_api_binary() {
+  return CRUD_API_BINARY;
+}
+
+struct child_process::pipes {
+  mutable std::mutex mutex;
+  std::string out;
+  std::string err;
+  std::thread out_reader;
+  std::thread err_reader;
+  std::thread in_writer;
+
+  void join() {
+    for (std::thread* t : {&out_reader, &err_reader, &in_writer}) {
+      if (t->joinable())
+        t->join();
+    }
+  }
+
+  void read_into(int fd, std::string pipes::*target) {
+    char buf[8192];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      std::lock_guard lock(mutex);
+      (this->*target).append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+  }
+};
+
+child_process::child_process(const spawn_options& opts) : io_(std::make_unique<pipes>()) {
+  // A child that exits before reading all of its stdin must not kill the test with SIGPIPE.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
+
+  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> argv_strings{opts.executable.string()};
+  argv_strings.insert(argv_strings.end(), opts.args.begin(), opts.args.end());
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!is_scrubbed(*e))
+      env_strings.emplace_back(*e);
+  }
+  for (const auto& [name, value] : opts.env)
+    env_strings.push_back(name + "=" + value);
+  auto pointers = [](std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& s : strings)
+      out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+  };
+  std::vector<char*> argv = pointers(argv_strings);
+  std::vector<char*> envp = pointers(env_strings);
+
+  int in[2] = {-1, -1};
+  int out[2] = {-1, -1};
+  int err[2] = {-1, -1};
+  if (opts.stdin_text) {
+    make_pipe(in);
+  } else {
+    in[0] = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  make_pipe(out);
+  make_pipe(err);
+  const pid_t parent = ::getpid();
+
+  pid_ = ::fork();
+  if (pid_ < 0)
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid_ == 0) {
+    // If the test dies, its children go too, so no stray runtime loop outlives a crash.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent)
+      ::_exit(127);
+    if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0)
+      ::_exit(127);
+    // Asio's sockets (the stand-in's) are not close-on-exec; the child must not hold them.
+    ::close_range(3, ~0U, 0);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  close_fd(in[0]);
+  close_fd(out[1]);
+  close_fd(err[1]);
+  pipes* p = io_.get();
+  p->out_reader = std::thread([p, fd = out[0]] { p->read_into(fd, &pipes::out); });
+  p->err_reader = std::thread([p, fd = err[0]] { p->read_into(fd, &pipes::err); });
+  if (opts.stdin_text) {
+    p->in_writer = std::thread([fd = in[1], text = *opts.stdin_text] {
+      std::size_t done = 0;
+      while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+          continue;
+        if (n <= 0)
+          break;  // the child closed its stdin: it has read what it wants
+        done += static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+    });
+  }
+}
+
+child_process::~child_process() {
+  if (!status_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int st = 0;
+    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  io_->join();
+}
+
+void child_process::signal(int sig) const {
+  if (!status_ && pid_ > 0)
+    ::kill(pid_, sig);
+}
+
+std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
+  if (status_)
+    return status_;
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int st = 0;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      // The pipes reach end of file now that the only writer is gone.
+      io_->join();
+      return status_;
+    }
+    if (r < 0 && errno != EINTR)
+      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+    if (std::chrono::steady_clock::now() >= until)
+      return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::string child_process::stdout_text() const {
+  std::lock_guard lock(io_->mutex);
+  return io_->out;
+}
+
+std::string child_process::stderr_text() const {
+  std::lock_guard lock(io_->mutex);
+  return io_->err;
+}
+
+run_result run_to_end(const spawn_options& opts, std::chrono::milliseconds timeout) {
+  child_process child(opts);
+  run_result r;
+  r.exit_code = child.wait_for(timeout);
+  if (!r.exit_code) {
+    child.signal(SIGKILL);
+    child.wait_for(std::chrono::seconds(10));
+  }
+  r.out = child.stdout_text();
+  r.err = child.stderr_text();
+  return r;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty())
+      lines.push_back(line);
+  }
+  return lines;
+}
+
+std::optional<long> resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) {
+      try {
+        return std::stol(line.substr(6));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace crud::lambda_it
