@@ -107,7 +107,8 @@ response item_response(int status, const core::item& it, std::string_view messag
 struct api::context {
   const request& req;
   std::string request_id;
-  std::string correlation_id;
+  std::string correlation_id;  // for the log: the client's, else API Gateway's, else ours
+  bool client_correlation = false;
   std::int64_t start_ns = 0;
   operation op = operation::unknown;
   std::string item_id;
@@ -141,22 +142,27 @@ std::string api::new_request_id() {
   return id;
 }
 
+void api::identify(context& ctx, std::string request_id) {
+  ctx.request_id = std::move(request_id);
+  const request& req = ctx.req;
+  auto client = req.header("X-Correlation-Id");
+  if (client && !client->empty() && client->size() <= max_correlation_id_length &&
+      is_printable_ascii(*client)) {
+    ctx.correlation_id = std::string(*client);
+    ctx.client_correlation = true;
+  } else if (!req.upstream_request_id.empty()) {
+    ctx.correlation_id = req.upstream_request_id;
+  } else {
+    ctx.correlation_id = ctx.request_id;
+  }
+}
+
 response api::handle(const request& req) noexcept {
   std::optional<context> ctx;
   try {
     ctx.emplace(context{req});
     ctx->start_ns = deps_.clock.steady_ns();
-    ctx->request_id = req.request_id.empty() ? new_request_id() : req.request_id;
-    auto client_correlation = req.header("X-Correlation-Id");
-    if (client_correlation && !client_correlation->empty() &&
-        client_correlation->size() <= max_correlation_id_length &&
-        is_printable_ascii(*client_correlation)) {
-      ctx->correlation_id = std::string(*client_correlation);
-    } else if (!req.upstream_request_id.empty()) {
-      ctx->correlation_id = req.upstream_request_id;
-    } else {
-      ctx->correlation_id = ctx->request_id;
-    }
+    identify(*ctx, req.request_id.empty() ? new_request_id() : req.request_id);
     ctx->opts.deadline_ms = req.deadline_ms;
     ctx->opts.trace_header = req.trace_header;
     return finish(*ctx, dispatch(*ctx));
@@ -182,13 +188,7 @@ response api::reject(const request& req, const api_error& error) noexcept {
   try {
     context ctx{req};
     ctx.start_ns = deps_.clock.steady_ns();
-    ctx.request_id = new_request_id();
-    auto client_correlation = req.header("X-Correlation-Id");
-    ctx.correlation_id = client_correlation && !client_correlation->empty() &&
-                                 client_correlation->size() <= max_correlation_id_length &&
-                                 is_printable_ascii(*client_correlation)
-                             ? std::string(*client_correlation)
-                             : ctx.request_id;
+    identify(ctx, new_request_id());
     return finish(ctx, fail(ctx, error));
   } catch (...) {
     return response{500, {{"Content-Type", std::string(json_content_type)}}, "{}"};
@@ -237,7 +237,10 @@ response api::finish(context& ctx, response res) noexcept {
     headers.reserve(res.headers.size() + 5);
     headers.emplace_back("Content-Type", json_content_type);
     headers.emplace_back("X-Request-Id", ctx.request_id);
-    headers.emplace_back("X-Correlation-Id", ctx.correlation_id);
+    // CONTRACT §2: the client's X-Correlation-Id, else this request's id. The log line may
+    // instead carry API Gateway's request id, which ties it to the gateway's access log.
+    headers.emplace_back("X-Correlation-Id",
+                         ctx.client_correlation ? ctx.correlation_id : ctx.request_id);
     if (!config_.cors_origin.empty()) {
       headers.emplace_back("Access-Control-Allow-Origin", config_.cors_origin);
       headers.emplace_back("Access-Control-Expose-Headers",

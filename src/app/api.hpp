@@ -66,6 +66,7 @@ class api {
 
  private:
   struct context;
+  void identify(context& ctx, std::string request_id);
   response dispatch(context& ctx);
   response finish(context& ctx, response res) noexcept;
   response fail(context& ctx, const core::api_error& error);

@@ -539,7 +539,8 @@ TEST_F(ApiTest, TransportRequestIdIsKept) {
   req.upstream_request_id = "apigw-req-1";
   auto res = api_->handle(req);
   EXPECT_EQ(res.header("X-Request-Id"), "lambda-req-1");
-  EXPECT_EQ(res.header("X-Correlation-Id"), "apigw-req-1");
+  EXPECT_EQ(res.header("X-Correlation-Id"), "lambda-req-1");
+  EXPECT_EQ(json::parse(sink_.lines().back()).at("correlationId").as_string(), "apigw-req-1");
 }
 
 }  // namespace

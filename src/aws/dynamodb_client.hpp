@@ -22,7 +22,7 @@
 #include <boost/system/result.hpp>
 
 #include "aws/attribute_value.hpp"
-#include "aws/credentials.hpp"
+#include "aws/credentials_provider.hpp"
 #include "aws/http_client.hpp"
 #include "aws/retry_strategy.hpp"
 #include "core/clock.hpp"
@@ -40,22 +40,6 @@ struct dynamodb_endpoint {
 // https://dynamodb.<region>.amazonaws.com. The error names what is wrong with the URL.
 boost::system::result<dynamodb_endpoint, std::string> resolve_dynamodb_endpoint(
     std::string_view override_url, std::string_view region);
-
-// Where each call's credentials come from; implementations refresh expiring ones.
-class credentials_provider {
- public:
-  virtual ~credentials_provider() = default;
-  virtual boost::system::result<credentials, std::string> get(std::int64_t now_ms) = 0;
-};
-
-class static_credentials_provider final : public credentials_provider {
- public:
-  explicit static_credentials_provider(credentials c) : creds_(std::move(c)) {}
-  boost::system::result<credentials, std::string> get(std::int64_t) override { return creds_; }
-
- private:
-  credentials creds_;
-};
 
 struct dynamodb_config {
   std::string region;

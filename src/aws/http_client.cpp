@@ -62,7 +62,7 @@ class connection {
 
   // Runs the io_context until `done` or the deadline; on the deadline closes the socket so the
   // pending operation ends, and reports timed_out.
-  error_code run_until(steady::time_point deadline, const bool& done, error_code ec_in) {
+  error_code run_until(steady::time_point deadline, const bool& done, const error_code& ec_in) {
     ioc_.restart();
     ioc_.run_until(deadline);
     if (!done) {

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "aws/container_credentials_provider.hpp"
 #include "aws/credential_chain.hpp"
 #include "aws/shared_config.hpp"
 
@@ -53,11 +54,6 @@ boost::system::result<dynamodb_setup, std::string> make_dynamodb_setup(process& 
     return std::string(
         "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in "
         "~/.aws/credentials (AWS_PROFILE)");
-  if (source->origin == aws::credential_origin::container)
-    return std::string(
-        "AWS_CONTAINER_CREDENTIALS_*: the container credentials endpoint is not supported by "
-        "this build yet; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-
   std::string region = o.region;
   if (region.empty())
     region = aws::resolve_region(env, *files, aws::selected_profile(env));
@@ -66,17 +62,31 @@ boost::system::result<dynamodb_setup, std::string> make_dynamodb_setup(process& 
 
   aws::beast_http_options http_options;
   http_options.ca_file = std::string(aws::env_value(env, "SSL_CERT_FILE"));
-  auto http = aws::make_beast_http_client(http_options);
-  if (!http)
-    return http.error();
+  auto made = aws::make_beast_http_client(http_options);
+  if (!made)
+    return made.error();
+  std::shared_ptr<aws::http_client> http(std::move(*made));
+
+  std::shared_ptr<aws::credentials_provider> credentials;
+  if (source->origin == aws::credential_origin::container) {
+    credentials = std::make_shared<aws::container_credentials_provider>(
+        source->container, http, [](const std::string& path) -> std::optional<std::string> {
+          std::ifstream in(path, std::ios::binary);
+          if (!in)
+            return std::nullopt;
+          std::ostringstream text;
+          text << in.rdbuf();
+          return text.str();
+        });
+  } else {
+    credentials = std::make_shared<aws::static_credentials_provider>(source->static_credentials);
+  }
 
   dynamodb_setup setup{
       store::dynamodb_options{},
-      store::dynamodb_store_deps{
-          std::shared_ptr<aws::http_client>(std::move(*http)),
-          std::make_shared<aws::static_credentials_provider>(source->static_credentials), p.clock,
-          p.random,
-          [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }}};
+      store::dynamodb_store_deps{http, credentials, p.clock, p.random, [](std::int64_t ms) {
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+                                 }}};
   setup.options.table = o.table;
   setup.options.region = region;
   setup.options.endpoint = o.endpoint;

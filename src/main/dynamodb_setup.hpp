@@ -1,8 +1,9 @@
 #pragma once
 // What the DynamoDB store needs from the process: its options from the command line, AWS
 // credentials from the standard sources (the environment, then the shared files with
-// AWS_PROFILE), the region, and an HTTP client trusting the system CA store (or SSL_CERT_FILE).
-// This is where the environment and the shared files are read, since only main may.
+// AWS_PROFILE, then the container credentials endpoint), the region, and an HTTP client trusting
+// the system CA store (or SSL_CERT_FILE). This is where the environment and the shared files are
+// read, since only main may.
 
 #include <string>
 

@@ -108,8 +108,18 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
   auto* invoke =
       app.add_subcommand("invoke", "Handle one API Gateway event and print the response");
   auto* init = app.add_subcommand("init", "Create the SQLite schema or the DynamoDB table");
-  for (auto* cmd : {serve, lambda, invoke, init})
-    add_common(*cmd, o);
+  // CLI11 reads environment variables for the options of every subcommand, chosen or not, so
+  // the options go only on the one named on the command line: PORT=99999 must not fail
+  // `serve --port 0` through `init`'s copy of --port.
+  CLI::App* chosen = nullptr;
+  for (std::size_t i = 1; i < args.size() && chosen == nullptr; ++i) {
+    for (auto* cmd : {serve, lambda, invoke, init}) {
+      if (args[i] == cmd->get_name())
+        chosen = cmd;
+    }
+  }
+  if (chosen != nullptr)
+    add_common(*chosen, o);
   invoke->add_option("--event", o.event_file, "Event file, or - for standard input");
   app.require_subcommand(0, 1);
 

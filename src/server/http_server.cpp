@@ -73,15 +73,17 @@ class http_server::impl {
       return port;
     listener_ = std::move(l);
     listener_->start();
+    // Registered before the caller can announce the port, so a SIGTERM that follows the
+    // announcement at once still means a graceful stop rather than the default death.
+    if (state_->config().handle_signals && !signals_) {
+      signals_.emplace(control_, SIGINT, SIGTERM);
+      wait_for_signal();
+    }
     return port;
   }
 
   void run() {
     work_.emplace(ioc_.get_executor());
-    if (state_->config().handle_signals) {
-      signals_.emplace(control_, SIGINT, SIGTERM);
-      wait_for_signal();
-    }
     std::vector<std::thread> threads;
     threads.reserve(io_threads_ - 1);
     for (unsigned i = 1; i < io_threads_; ++i)

@@ -242,9 +242,11 @@ class dynamodb_store final : public item_store {
     in.condition.expression = "attribute_not_exists(pk)";
     auto r = client_->put_item(context_of(opts), in);
     if (!r) {
-      if (r.error().is("ConditionalCheckFailedException"))
-        return errc::already_exists;
-      return map_error(r.error());
+      if (!r.error().is("ConditionalCheckFailedException"))
+        return map_error(r.error());
+      if (r.error().attempts > 1 && holds(opts, owner, item))
+        return {};  // an earlier attempt wrote it, then its answer was lost
+      return errc::already_exists;
     }
     return {};
   }
@@ -311,8 +313,10 @@ class dynamodb_store final : public item_store {
     in.item = item_attributes(owner, item);
     in.condition = versioned(expected_version);
     auto r = client_->put_item(context_of(opts), in);
-    if (!r)
-      return condition_failure(opts, r.error(), key_of(owner, item_sk(item.id)));
+    if (!r) {
+      if (auto ec = condition_failure(opts, r.error(), key_of(owner, item_sk(item.id)), &item))
+        return ec;
+    }
     return {};
   }
 
@@ -323,8 +327,10 @@ class dynamodb_store final : public item_store {
     in.key = key_of(owner, item_sk(id));
     in.condition = versioned(expected_version);
     auto r = client_->delete_item(context_of(opts), in);
-    if (!r)
-      return condition_failure(opts, r.error(), in.key);
+    if (!r) {
+      if (auto ec = condition_failure(opts, r.error(), in.key, nullptr))
+        return ec;
+    }
     return {};
   }
 
@@ -369,6 +375,12 @@ class dynamodb_store final : public item_store {
       auto existing = parse_record(*old);
       if (!existing)
         return errc::internal;
+      // A retried claim can be blocked by its own earlier attempt, whose answer was lost.
+      if (r.error().attempts > 1 && existing->status == record.status &&
+          existing->payload_hash == record.payload_hash &&
+          existing->in_progress_until == record.in_progress_until &&
+          existing->expires_at == ttl_seconds(record.expires_at) * 1000)
+        return claim_outcome{.claimed = true, .existing = std::nullopt};
       return claim_outcome{.claimed = false, .existing = std::move(*existing)};
     }
     return errc::unavailable;
@@ -431,16 +443,35 @@ class dynamodb_store final : public item_store {
 
   // A failed conditional write on an item: with the old item (ALL_OLD) it existed at another
   // version; without it, a consistent read decides, since some engines never send it.
+  //
+  // When the write was retried, the failure may be the work of its own earlier attempt, whose
+  // answer was lost (a timeout, a dropped connection): a replace whose item is now exactly
+  // `written`, or a delete whose item is gone, succeeded.
   error_code condition_failure(const call_options& opts, const dynamodb_error& e,
-                               const attribute_map& key) {
+                               const attribute_map& key, const core::item* written) {
     if (!e.is("ConditionalCheckFailedException"))
       return map_error(e);
-    if (e.item && !e.item->empty())
-      return errc::condition_failed;
-    auto found = read(context_of(opts), key);
-    if (!found)
-      return found.error();
-    return *found ? errc::condition_failed : errc::not_found;
+    const bool retried = e.attempts > 1;
+    std::optional<attribute_map> current;
+    if (e.item && !e.item->empty()) {
+      current = e.item;
+    } else {
+      auto found = read(context_of(opts), key);
+      if (!found)
+        return found.error();
+      current = std::move(*found);
+    }
+    if (!current)
+      return retried && !written ? error_code() : make_error_code(errc::not_found);
+    if (retried && written && parse_item(*current) == *written)
+      return {};
+    return errc::condition_failed;
+  }
+
+  // Whether the stored item is exactly `item`.
+  bool holds(const call_options& opts, std::string_view owner, const core::item& item) {
+    auto found = read(context_of(opts), key_of(owner, item_sk(item.id)));
+    return found && *found && parse_item(**found) == item;
   }
 
   std::string table_;

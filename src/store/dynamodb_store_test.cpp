@@ -63,7 +63,15 @@ class counting_http final : public aws::http_client {
       if (auto injected = fault())
         return *injected;
     }
-    return inner_->send(request);
+    bool lose = false;
+    {
+      std::lock_guard lock(mutex_);
+      lose = lose_.erase(target) > 0;
+    }
+    auto answer = inner_->send(request);
+    if (lose)
+      return boost::system::error_code(boost::asio::error::timed_out);
+    return answer;
   }
 
   std::map<std::string, int> targets() const {
@@ -74,6 +82,12 @@ class counting_http final : public aws::http_client {
     std::lock_guard lock(mutex_);
     targets_.clear();
   }
+  // The next request with one of these targets reaches the server, but its answer is lost: the
+  // caller sees a timeout.
+  void lose_answer_once(std::set<std::string> targets) {
+    std::lock_guard lock(mutex_);
+    lose_ = std::move(targets);
+  }
   void inject(std::function<std::optional<boost::system::result<aws::http_response>>()> f) {
     std::lock_guard lock(mutex_);
     fault_ = std::move(f);
@@ -83,6 +97,7 @@ class counting_http final : public aws::http_client {
   std::unique_ptr<aws::http_client> inner_;
   mutable std::mutex mutex_;
   std::map<std::string, int> targets_;
+  std::set<std::string> lose_;
   std::function<std::optional<boost::system::result<aws::http_response>>()> fault_;
 };
 
@@ -275,6 +290,17 @@ TEST_F(DynamodbStore, ALongRunOfSoftDeletedItemsGivesAShortPageThatStillContinue
   }
   EXPECT_GT(pages, 0) << "the first page was short but said more may follow";
   EXPECT_EQ(seen, std::vector<std::string>{"item_29"});
+}
+
+TEST_F(DynamodbStore, ListContinuesAfterAnIdThatNoLongerExists) {
+  for (const char* id : {"item_a", "item_b", "item_c"})
+    ASSERT_TRUE(store->create_item(opts, "alice", make_item(id)).has_value());
+  ASSERT_TRUE(store->delete_item(opts, "alice", "item_b", 1).has_value());
+  auto page = store->list_items(opts, "alice", "item_b", 10);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].id, "item_c");
+  EXPECT_FALSE(page->last_id);
 }
 
 TEST_F(DynamodbStore, ListingNeverScans) {
@@ -530,6 +556,30 @@ TEST_F(DynamodbStore, ThrottlingAndTimeoutsAfterRetriesAreUnavailable) {
       << "the injected failures wrote nothing";
 }
 
+TEST_F(DynamodbStore, AWriteWhoseAnswerWasLostIsNotReportedAsAConflict) {
+  const std::string put = "DynamoDB_20120810.PutItem";
+  const std::string del = "DynamoDB_20120810.DeleteItem";
+  http->lose_answer_once({put});
+  auto it = make_item("item_01");
+  ASSERT_TRUE(store->create_item(opts, "alice", it).has_value())
+      << "the retry found its own first attempt's item";
+  http->lose_answer_once({put});
+  auto changed = make_item("item_01", "changed", 2);
+  ASSERT_TRUE(store->replace_item(opts, "alice", changed, 1).has_value());
+  EXPECT_EQ(*store->get_item(opts, "alice", "item_01"), changed);
+  http->lose_answer_once({put});
+  ASSERT_TRUE(store->claim_idempotency(opts, "alice", "k", in_progress("h", t0), t0)->claimed);
+  http->lose_answer_once({del});
+  ASSERT_TRUE(store->delete_item(opts, "alice", "item_01", 2).has_value());
+  EXPECT_EQ(store->get_item(opts, "alice", "item_01").error(), errc::not_found);
+  // A real conflict is still one.
+  ASSERT_TRUE(store->create_item(opts, "alice", make_item("item_02")).has_value());
+  EXPECT_EQ(store->create_item(opts, "alice", make_item("item_02", "other")).error(),
+            errc::already_exists);
+  EXPECT_EQ(store->replace_item(opts, "alice", make_item("item_02", "x", 2), 5).error(),
+            errc::condition_failed);
+}
+
 TEST_F(DynamodbStore, CredentialFailuresAreInternal) {
   http->inject([]() -> std::optional<boost::system::result<aws::http_response>> {
     return aws::http_response{
@@ -548,6 +598,43 @@ TEST_F(DynamodbStore, AnUnreachableEndpointFailsToOpen) {
   auto s = open_dynamodb_store(o, deps());
   ASSERT_FALSE(s.has_value());
   EXPECT_NE(s.error().find("127.0.0.1:1"), std::string::npos) << s.error();
+}
+
+}  // namespace
+}  // namespace crud::store
+
+namespace crud::store {
+namespace {
+
+TEST(DynamodbStoreOutage, AStoppedServerMakesCallsUnavailableNotInternal) {
+  testing::dynalite_process own;
+  ASSERT_TRUE(own.running()) << own.error();
+  core::testing::fake_clock clock;
+  core::testing::counting_random random;
+  dynamodb_options o;
+  o.table = "outage";
+  o.endpoint = own.endpoint();
+  o.table_poll_interval_ms = 20;
+  o.retry.base_delay_ms = 1;
+  o.attempt_timeout_ms = 1000;
+  dynamodb_store_deps deps{
+      std::shared_ptr<aws::http_client>(std::move(*aws::make_beast_http_client({}))),
+      std::make_shared<aws::static_credentials_provider>(aws::credentials{"AKID", "S", "", 0}),
+      clock, random, [&](std::int64_t ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        clock.advance_ms(ms);
+      }};
+  ASSERT_TRUE(init_dynamodb_table(o, deps).has_value());
+  auto store = open_dynamodb_store(o, deps);
+  ASSERT_TRUE(store.has_value()) << store.error();
+  call_options opts;
+  ASSERT_TRUE((*store)->create_item(opts, "a", make_item("item_1")).has_value());
+  own.stop();
+  auto listed = (*store)->list_items(opts, "a", "", 5);
+  ASSERT_FALSE(listed.has_value());
+  EXPECT_EQ(listed.error(), errc::unavailable) << listed.error().message();
+  EXPECT_EQ((*store)->get_item(opts, "a", "item_1").error(), errc::unavailable);
+  EXPECT_EQ((*store)->create_item(opts, "a", make_item("item_2")).error(), errc::unavailable);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
@@ -325,6 +327,25 @@ TEST_F(InvokeCommand, Base64BodiesAreDecoded) {
     EXPECT_EQ(str(data_of(r), "name"), name);
     EXPECT_EQ(str(data_of(r), "description"), "b64");
   }
+}
+
+TEST_F(InvokeCommand, FunctionUrlEventsHaveNoStagePrefix) {
+  // A Function URL event is the v2 shape with the `$default` stage: no prefix in rawPath.
+  api_call post{.method = "POST", .path = "/items", .stage = "$default"};
+  post.headers = {{"Content-Type", "application/json"}};
+  post.body = R"({"name":"from a function URL"})";
+  proxy_response created = invoke(payload::http_v2, post);
+  ASSERT_EQ(created.status, 201) << json::serialize(created.body);
+  const std::string id = str(data_of(created), "id");
+  ASSERT_TRUE(id.starts_with("item_")) << id;
+  EXPECT_EQ(created.header("location").value_or(""), "/items/" + id);
+
+  // rawPath arrives percent-encoded; `_` written as %5F names the same item.
+  std::string encoded = "/items/item%5F" + id.substr(5);
+  proxy_response got =
+      invoke(payload::http_v2, {.method = "GET", .path = encoded, .stage = "$default"});
+  EXPECT_EQ(got.status, 200) << json::serialize(got.body);
+  EXPECT_EQ(str(data_of(got), "id"), id);
 }
 
 TEST_F(InvokeCommand, HttpErrorsStillExitZero) {

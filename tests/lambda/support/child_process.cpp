@@ -106,8 +106,10 @@ child_process::child_process(const spawn_options& opts) : io_(std::make_unique<p
     if (!is_scrubbed(*e))
       env_strings.emplace_back(*e);
   }
-  for (const auto& [name, value] : opts.env)
+  for (const auto& [name, value] : opts.env) {
+    std::erase_if(env_strings, [&](const std::string& e) { return e.starts_with(name + "="); });
     env_strings.push_back(name + "=" + value);
+  }
   auto pointers = [](std::vector<std::string>& strings) {
     std::vector<char*> out;
     for (auto& s : strings)

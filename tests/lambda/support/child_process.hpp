@@ -24,7 +24,7 @@ std::filesystem::path crud_api_binary();
 struct spawn_options {
   std::filesystem::path executable = crud_api_binary();
   std::vector<std::string> args;          // after argv[0], which is `executable`
-  env_list env;                           // added to the scrubbed environment
+  env_list env;                           // set over the scrubbed environment
   std::optional<std::string> stdin_text;  // nullopt: stdin is /dev/null
 };
 

@@ -29,11 +29,11 @@ namespace {
 constexpr std::string_view prefix = "/2018-06-01/runtime";
 constexpr std::string_view invocation_prefix = "/2018-06-01/runtime/invocation/";
 
-class session;
-
 }  // namespace
 
 struct runtime_stand_in::impl {
+  class session;
+
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::thread thread;
@@ -49,6 +49,7 @@ struct runtime_stand_in::impl {
   std::size_t served = 0;
   std::size_t answered = 0;
   std::size_t nexts = 0;
+  std::size_t connections = 0;
   std::vector<runtime_post> posts;
   std::vector<std::string> unexpected;
   // Only touched on the io thread.
@@ -63,9 +64,9 @@ struct runtime_stand_in::impl {
   void release_held();
 };
 
-namespace {
-
-class session : public std::enable_shared_from_this<session> {
+// One connection from the runtime: requests are read and answered in turn (keep-alive); an
+// answer to `next` may come later, when the stand-in holds it.
+class runtime_stand_in::impl::session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, runtime_stand_in::impl& owner)
       : stream_(std::move(socket)), owner_(owner) {}
@@ -109,6 +110,8 @@ class session : public std::enable_shared_from_this<session> {
   runtime_stand_in::impl& owner_;
 };
 
+namespace {
+
 http_response make_response(http::status status, unsigned version, bool keep_alive,
                             std::string body) {
   http_response res{status, version};
@@ -129,6 +132,10 @@ void runtime_stand_in::impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec)
       return;  // the acceptor is closed: the stand-in is going away
+    {
+      std::lock_guard lock(mutex);
+      ++connections;
+    }
     std::make_shared<session>(std::move(socket), *this)->read();
     accept();
   });
@@ -305,6 +312,11 @@ std::size_t runtime_stand_in::served() const {
 std::size_t runtime_stand_in::next_requests() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->nexts;
+}
+
+std::size_t runtime_stand_in::connections() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->connections;
 }
 
 std::vector<std::string> runtime_stand_in::unexpected() const {

@@ -60,6 +60,7 @@ class runtime_stand_in {
   std::vector<runtime_post> posts() const;
   std::size_t served() const;         // events handed out
   std::size_t next_requests() const;  // `next` requests received, including refused ones
+  std::size_t connections() const;    // TCP connections accepted
   // Requests the Runtime API would not know (method and target), for the test to assert empty.
   std::vector<std::string> unexpected() const;
 
