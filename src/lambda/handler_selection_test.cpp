@@ -44,8 +44,8 @@ TEST(HandlerSelection, CommaSeparatedList) {
 }
 
 TEST(HandlerSelection, RejectsAnythingElse) {
-  for (std::string_view bad : {"reads", "remove", "index.handler", "read,", ",read",
-                               "read,,update", "read;update", "read update", "*"}) {
+  for (std::string_view bad : {"reads", "remove", "index.handler", "read,", ",read", "read,,update",
+                               "read;update", "read update", "*"}) {
     auto r = parse_handler(bad);
     ASSERT_TRUE(r.has_error()) << bad;
     EXPECT_NE(r.error().find("_HANDLER"), std::string::npos) << r.error();

@@ -37,7 +37,8 @@ struct loop_limits {
 };
 
 // Runs until the Runtime API fails; returns the reason.
-std::string run_loop(runtime_api& api, const std::function<handler_outcome(const invocation&)>& handler,
+std::string run_loop(runtime_api& api,
+                     const std::function<handler_outcome(const invocation&)>& handler,
                      const loop_hooks& hooks = {}, const loop_limits& limits = {});
 
 }  // namespace crud::lambda

@@ -29,14 +29,16 @@ int init_failure(lambda::runtime_client& client, const std::string& type,
 int run_lambda(const options& o) {
   const std::string endpoint = env("AWS_LAMBDA_RUNTIME_API");
   if (endpoint.empty()) {
-    std::fprintf(stderr, "crud-api: AWS_LAMBDA_RUNTIME_API is not set; `lambda` runs only inside "
-                         "a Lambda execution environment\n");
+    std::fprintf(stderr,
+                 "crud-api: AWS_LAMBDA_RUNTIME_API is not set; `lambda` runs only inside "
+                 "a Lambda execution environment\n");
     return 2;
   }
   lambda::runtime_client client(endpoint);
 
   auto operations = lambda::parse_handler(env("_HANDLER"));
-  if (!operations) return init_failure(client, "Runtime.InvalidHandler", operations.error(), 2);
+  if (!operations)
+    return init_failure(client, "Runtime.InvalidHandler", operations.error(), 2);
 
   // CloudWatch takes stdout line by line; don't hold lines back.
   process p(true);
@@ -50,7 +52,8 @@ int run_lambda(const options& o) {
   app::api& api = *p.api;
   auto handler = [&api](const lambda::invocation& inv) -> lambda::handler_outcome {
     auto event = lambda::decode_event(inv.payload);
-    if (!event) return {false, {}, "InvalidEvent", event.error()};
+    if (!event)
+      return {false, {}, "InvalidEvent", event.error()};
     app::request& req = event->request;
     req.request_id = inv.request_id;
     req.deadline_ms = inv.deadline_ms;

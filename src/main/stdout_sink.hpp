@@ -1,7 +1,7 @@
 #pragma once
-// Log lines to standard output (or standard error, for `invoke`, whose stdout is the response). Lines are buffered and written in large chunks so that logging
-// costs little under load; `flush()` runs periodically and at shutdown. On a terminal every
-// line is written at once.
+// Log lines to standard output (or standard error, for `invoke`, whose stdout is the response).
+// Lines are buffered and written in large chunks so that logging costs little under load; `flush()`
+// runs periodically and at shutdown. On a terminal every line is written at once.
 
 #include <mutex>
 #include <string>

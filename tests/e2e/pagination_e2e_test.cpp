@@ -83,6 +83,10 @@ TEST_F(PaginationE2e, WalkUnderChurnSeesEveryStableItemOnceInOrder) {
     }
   });
 
+  // Start walking once the churn is under way (bounded wait).
+  for (int i = 0; i < 500 && churn_ops < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   std::vector<std::string> seen;
   std::string key;
   int pages = 0;
