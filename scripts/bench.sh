@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark behind `make bench`: wrk against `crud-api serve` (GET /items/{id}, then
-# POST /items) and, in the same run and on the same machine, against a static nginx answering
-# a fixed item envelope. Prints requests/s and p99 for each, and ours as a ratio of nginx's.
+# POST /items) on SQLite and then on DynamoDB (dynalite, from node_modules), and, in the same
+# run and on the same machine, against a static nginx answering a fixed item envelope. Prints
+# requests/s and p99 for each, and ours as a ratio of nginx's. On dynalite, dynalite (one
+# Node.js process) is the bottleneck: those rows measure it as much as us.
 #
 #   scripts/bench.sh [BUILD_DIR]      (default: build)
 #
@@ -28,12 +30,14 @@ command -v curl >/dev/null || die "curl is missing"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/crud-bench.XXXXXX")
 server_pid=""
 nginx_pid=""
+dynamo_pid=""
+dynalite_pid=""
 cleanup() {
   local pid
-  for pid in $server_pid $nginx_pid; do
+  for pid in $server_pid $nginx_pid $dynamo_pid $dynalite_pid; do
     kill -TERM "$pid" 2>/dev/null || true
   done
-  for pid in $server_pid $nginx_pid; do
+  for pid in $server_pid $nginx_pid $dynamo_pid $dynalite_pid; do
     wait "$pid" 2>/dev/null || true
   done
   rm -rf "$tmp"
@@ -92,25 +96,37 @@ run_wrk() {
   echo "$rps $p99 $non2xx $errors"
 }
 
+# Waits for the `crud-api serve` with PID to listen; prints its port.
+serve_port() {
+  local pid=$1 port=""
+  for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || die "crud-api serve exited at start-up"
+    port=$(listening_port "$pid" || true)
+    [[ -n $port ]] && break
+    sleep 0.1
+  done
+  [[ -n $port ]] || die "crud-api serve did not start listening"
+  wait_ready "$pid" "http://127.0.0.1:$port/health" || die "crud-api is not answering"
+  echo "$port"
+}
+
+# Creates the item the GET runs read; prints its id.
+create_item() {
+  local created id
+  created=$(curl -fsS -X POST "$1/items" -H 'Content-Type: application/json' \
+    -d '{"name":"Sample Item","description":"This is a sample item for testing"}') ||
+    die "could not create the benchmark item"
+  id=$(sed -n 's/.*"id":"\(item_[0-9A-Z]*\)".*/\1/p' <<<"$created")
+  [[ -n $id ]] || die "no id in $created"
+  echo "$id"
+}
+
 # --- crud-api serve on a fresh database, rate limiting off -------------------------------
 "$binary" serve --host 127.0.0.1 --port 0 --db "$tmp/items.db" --rate-limit 0 >/dev/null &
 server_pid=$!
-server_port=""
-for _ in $(seq 300); do
-  kill -0 "$server_pid" 2>/dev/null || die "crud-api serve exited at start-up"
-  server_port=$(listening_port "$server_pid" || true)
-  [[ -n $server_port ]] && break
-  sleep 0.1
-done
-[[ -n $server_port ]] || die "crud-api serve did not start listening"
-wait_ready "$server_pid" "http://127.0.0.1:$server_port/health" || die "crud-api is not answering"
+server_port=$(serve_port "$server_pid")
 api="http://127.0.0.1:$server_port"
-
-created=$(curl -fsS -X POST "$api/items" -H 'Content-Type: application/json' \
-  -d '{"name":"Sample Item","description":"This is a sample item for testing"}') ||
-  die "could not create the benchmark item"
-item_id=$(sed -n 's/.*"id":"\(item_[0-9A-Z]*\)".*/\1/p' <<<"$created")
-[[ -n $item_id ]] || die "no id in $created"
+item_id=$(create_item "$api")
 # nginx serves exactly the body our GET returns, so both move the same bytes.
 item_body=$(curl -fsS "$api/items/$item_id") || die "GET /items/$item_id failed"
 [[ $item_body != *"'"* ]] || die "the item body has a quote nginx's config cannot hold"
@@ -142,6 +158,40 @@ result=$(run_wrk "GET" get.lua "$api/items/$item_id")
 read -r get_rps get_p99 get_non2xx get_err <<<"$result"
 result=$(run_wrk "POST" post_item.lua "$api/items")
 read -r post_rps post_p99 post_non2xx post_err <<<"$result"
+kill -TERM "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+server_pid=""
+
+# --- crud-api serve on dynalite -------------------------------------------------------------
+dynalite_cli="$root/node_modules/dynalite/cli.js"
+have_dynalite=0
+if [[ -f $dynalite_cli ]] && command -v node >/dev/null; then
+  have_dynalite=1
+  dynalite_port=$(free_port) || die "no free port for dynalite"
+  node "$dynalite_cli" --host 127.0.0.1 --port "$dynalite_port" --createTableMs 20 >/dev/null 2>&1 &
+  dynalite_pid=$!
+  ddb_env=(env AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1)
+  ddb_flags=(--store dynamodb --endpoint "http://127.0.0.1:$dynalite_port" --table bench_items)
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$dynalite_port") 2>/dev/null && break
+    kill -0 "$dynalite_pid" 2>/dev/null || die "dynalite exited at start-up"
+    sleep 0.1
+  done
+  "${ddb_env[@]}" "$binary" init "${ddb_flags[@]}" >/dev/null 2>"$tmp/init.log" ||
+    { cat "$tmp/init.log" >&2; die "crud-api init on dynalite failed"; }
+  "${ddb_env[@]}" "$binary" serve --host 127.0.0.1 --port 0 "${ddb_flags[@]}" --rate-limit 0 \
+    >/dev/null &
+  dynamo_pid=$!
+  dynamo_port=$(serve_port "$dynamo_pid")
+  dynamo_api="http://127.0.0.1:$dynamo_port"
+  dynamo_item=$(create_item "$dynamo_api")
+  result=$(run_wrk "GET dynalite" get.lua "$dynamo_api/items/$dynamo_item")
+  read -r dget_rps dget_p99 dget_non2xx dget_err <<<"$result"
+  result=$(run_wrk "POST dynalite" post_item.lua "$dynamo_api/items")
+  read -r dpost_rps dpost_p99 dpost_non2xx dpost_err <<<"$result"
+else
+  echo "bench: node_modules/dynalite is missing (npm ci): skipping the DynamoDB rows" >&2
+fi
 
 row() {  # label rps p99_us non2xx errors
   local ratio
@@ -152,5 +202,13 @@ row() {  # label rps p99_us non2xx errors
 }
 printf "%-24s %12s %13s %9s\n" "target" "requests/s" "p99" "vs nginx"
 row "nginx static JSON" "$nginx_rps" "$nginx_p99" "$nginx_non2xx" "$nginx_err"
-row "GET /items/{id}" "$get_rps" "$get_p99" "$get_non2xx" "$get_err"
-row "POST /items" "$post_rps" "$post_p99" "$post_non2xx" "$post_err"
+row "GET  /items/{id} sqlite" "$get_rps" "$get_p99" "$get_non2xx" "$get_err"
+row "POST /items sqlite" "$post_rps" "$post_p99" "$post_non2xx" "$post_err"
+if ((have_dynalite)); then
+  row "GET  on dynalite" "$dget_rps" "$dget_p99" "$dget_non2xx" "$dget_err"
+  row "POST on dynalite" "$dpost_rps" "$dpost_p99" "$dpost_non2xx" "$dpost_err"
+fi
+
+# The packaged Lambda bootstrap: zip sizes and cold start against a Runtime API stand-in.
+echo
+"$root/scripts/bench-coldstart.sh" "$build"

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing need, on Debian 12, and nothing when all of it is
 # already there (a dpkg query per package, well under a second). Safe to run again and again.
+#
+#   scripts/install-deps.sh             what `make run`, `make test` and `make bench` need
+#   scripts/install-deps.sh --package   that, plus the arm64 cross toolchain, arm64 libraries
+#                                       and qemu that `make package` / `make package-test` need
 set -euo pipefail
 
 packages=(
@@ -9,7 +13,31 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk nginx-light curl procps openssl
+  python3 binutils
 )
+
+# The arm64 Lambda artifact: Debian's cross compiler and the :arm64 (multiarch) builds of the
+# libraries crud-api links statically (Boost's headers and CMake files come with
+# libboost1.81-dev:arm64), and a static qemu-user that runs the result in `make package-test`.
+cross=0
+case "${1:-}" in
+  --package) cross=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--package]" >&2; exit 2 ;;
+esac
+if ((cross)); then
+  packages+=(
+    g++-aarch64-linux-gnu qemu-user-static
+    libboost1.81-dev:arm64 libboost-json1.81-dev:arm64 libboost-url1.81-dev:arm64
+    libssl-dev:arm64 libsqlite3-dev:arm64
+  )
+fi
+sudo=""
+[[ $(id -u) == 0 ]] || sudo="sudo"
+if ((cross)) && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "install-deps: enabling the arm64 architecture for multiarch packages" >&2
+  $sudo dpkg --add-architecture arm64
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,8 +52,6 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
-  sudo=""
-  [[ $(id -u) == 0 ]] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

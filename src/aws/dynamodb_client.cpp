@@ -1,5 +1,6 @@
 #include "aws/dynamodb_client.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <stdexcept>
@@ -155,8 +156,60 @@ dynamodb_client::dynamodb_client(dynamodb_config config, dynamodb_deps deps)
 
 ddb_result<std::string> dynamodb_client::call(const request_context& ctx,
                                               std::string_view operation, const std::string& body) {
+  call_observer* observer = deps_.observer;
+  last_answer answer;
+  if (observer == nullptr || !observer->observes(ctx.trace_header))
+    return send_with_retries(ctx, operation, body, answer);
+  const std::int64_t start_ms = deps_.clock.wall_ms();
+  const std::int64_t start_ns = deps_.clock.steady_ns();
+  auto result = send_with_retries(ctx, operation, body, answer);
+  notify(*observer, ctx, operation, body, start_ms, start_ns, answer, result);
+  return result;
+}
+
+void dynamodb_client::notify(call_observer& observer, const request_context& ctx,
+                             std::string_view operation, const std::string& body,
+                             std::int64_t start_ms, std::int64_t start_ns,
+                             const last_answer& answer,
+                             const ddb_result<std::string>& result) const noexcept {
+  try {
+    // Every operation names its table at the top level of the request.
+    std::string table;
+    boost::system::error_code ec;
+    auto request = json::parse(body, ec);
+    if (!ec && request.is_object()) {
+      if (const auto* t = request.as_object().if_contains("TableName"); t && t->is_string())
+        table = std::string(t->as_string());
+    }
+    call_record record;
+    record.operation = operation;
+    record.table = table;
+    record.region = config_.region;
+    record.trace_header = ctx.trace_header;
+    record.start_ms = start_ms;
+    record.duration_ns = std::max<std::int64_t>(0, deps_.clock.steady_ns() - start_ns);
+    record.attempts = answer.attempts;
+    record.http_status = answer.http_status;
+    dynamodb_error error;  // result.error() returns a copy
+    if (!result) {
+      error = result.error();
+      record.error = &error;
+    }
+    record.request_id = answer.request_id;
+    observer.on_call(record);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): tracing must never fail a request
+  }
+}
+
+ddb_result<std::string> dynamodb_client::send_with_retries(const request_context& ctx,
+                                                           std::string_view operation,
+                                                           const std::string& body,
+                                                           last_answer& answer) {
   const std::string target = std::string(target_prefix) + std::string(operation);
   int last_acquired = 0;
+  // Copies the transport sent again by itself on a fresh connection: each may have been
+  // applied, so they count in `attempts`, which callers read as "an earlier copy may exist".
+  int resends = 0;
   dynamodb_error last;
   for (int attempt = 1;; ++attempt) {
     const std::int64_t now = deps_.clock.wall_ms();
@@ -209,6 +262,11 @@ ddb_result<std::string> dynamodb_client::call(const request_context& ctx,
 
     failure_class failure = failure_class::none;
     auto sent = deps_.http.send(req);
+    if (sent && sent->sends > 1)
+      resends += sent->sends - 1;
+    answer.attempts = attempt + resends;
+    answer.http_status = sent ? sent->status : 0;
+    answer.request_id = sent ? std::string(sent->header("x-amzn-RequestId")) : std::string();
     if (!sent) {
       last = dynamodb_error{};
       last.what = sent.error() == boost::asio::error::timed_out ? dynamodb_error::kind::timeout
@@ -239,7 +297,7 @@ ddb_result<std::string> dynamodb_client::call(const request_context& ctx,
       last = service_error(sent->status, sent->body);
       failure = classify_response(sent->status, last.type);
     }
-    last.attempts = attempt;
+    last.attempts = attempt + resends;
     if (failure == failure_class::none || attempt >= config_.retry.max_attempts)
       return last;
     const int acquired = quota_.acquire(failure);

@@ -9,6 +9,8 @@
 // retries in the SDKs' "standard" mode (retry_strategy.hpp), never past the caller's deadline.
 // The clock, randomness, the sleep between attempts and the HTTP transport are injected, so the
 // retry behaviour is testable without sockets or waiting.
+// Each call, retries included, is reported to an optional call_observer once it is over, which
+// is how X-Ray subsegments are made (xray_tracer.hpp) without this client knowing the format.
 
 #include <cstdint>
 #include <functional>
@@ -48,12 +50,16 @@ struct dynamodb_config {
   std::int64_t attempt_timeout_ms = 5000;  // one attempt's budget, within the deadline
 };
 
+class call_observer;
+
 struct dynamodb_deps {
   http_client& http;
   credentials_provider& credentials;
   const core::clock& clock;
   core::random_source& random;
   std::function<void(std::int64_t ms)> sleep;  // waits between attempts
+  // Told about every operation once it is over (tracing); may be null.
+  call_observer* observer = nullptr;
 };
 
 struct request_context {
@@ -77,7 +83,7 @@ struct dynamodb_error {
   std::string message;  // DynamoDB's message, or a description
   boost::system::error_code transport_error;
   std::optional<attribute_map> item;  // ALL_OLD on ConditionalCheckFailedException, when sent
-  int attempts = 0;
+  int attempts = 0;  // copies sent, counting the transport's own resends (http_response::sends)
 
   bool is(std::string_view t) const { return what == kind::service && type == t; }
 };
@@ -88,6 +94,33 @@ struct dynamodb_error {
 
 template <class T>
 using ddb_result = boost::system::result<T, dynamodb_error>;
+
+// One operation as a tracer sees it, retries included: reported once, after its last attempt.
+// The views are valid only during the notification.
+struct call_record {
+  std::string_view operation;             // "GetItem", "PutItem", ...
+  std::string_view table;                 // the request's TableName; empty when it has none
+  std::string_view region;                // the client's signing region
+  std::string_view trace_header;          // the caller's X-Amzn-Trace-Id, as propagated
+  std::int64_t start_ms = 0;              // wall clock when the call began
+  std::int64_t duration_ns = 0;           // steady clock, first attempt to final outcome
+  int attempts = 0;                       // requests sent; 0 when none could be
+  unsigned http_status = 0;               // of the last answer; 0 when none came
+  const dynamodb_error* error = nullptr;  // null on success
+  std::string_view request_id;            // x-amzn-RequestId of the last answer
+};
+
+// Sees DynamoDB calls without the client knowing what is done with them (X-Ray subsegments),
+// so the aws layer keeps no tracing format. Implementations must not throw and should not
+// block: they run on the request path.
+class call_observer {
+ public:
+  virtual ~call_observer() = default;
+  // Whether a call made under `trace_header` is of interest; when not, the client skips
+  // building the record.
+  virtual bool observes(std::string_view trace_header) const noexcept = 0;
+  virtual void on_call(const call_record& record) noexcept = 0;
+};
 
 using expression_names = std::map<std::string, std::string, std::less<>>;
 
@@ -171,6 +204,18 @@ class dynamodb_client {
   int retry_tokens() const { return quota_.available(); }
 
  private:
+  // What the last attempt of a call got back, for call_observer.
+  struct last_answer {
+    int attempts = 0;
+    unsigned http_status = 0;
+    std::string request_id;
+  };
+  ddb_result<std::string> send_with_retries(const request_context& ctx, std::string_view operation,
+                                            const std::string& body, last_answer& answer);
+  void notify(call_observer& observer, const request_context& ctx, std::string_view operation,
+              const std::string& body, std::int64_t start_ms, std::int64_t start_ns,
+              const last_answer& answer, const ddb_result<std::string>& result) const noexcept;
+
   dynamodb_config config_;
   dynamodb_deps deps_;
   retry_quota quota_;

@@ -132,6 +132,19 @@ TEST_F(DynamodbClient, NeverRetriesAFailedConditionAndReturnsTheOldItem) {
   EXPECT_TRUE(sleeps.empty());
 }
 
+TEST_F(DynamodbClient, ATransportResendCountsAsAnAttempt) {
+  // The pool sent the request again on a fresh connection after a reused one failed: the first
+  // copy may have been applied, so a failed condition must not look like a first attempt.
+  auto resent = scripted_http::error(400, "ConditionalCheckFailedException");
+  resent.sends = 2;
+  http.script.push_back(resent);
+  auto r = call();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is("ConditionalCheckFailedException"));
+  EXPECT_EQ(r.error().attempts, 2);
+  EXPECT_EQ(http.sent.size(), 1u) << "the client itself did not retry";
+}
+
 TEST_F(DynamodbClient, NeverRetriesValidationOrAuthErrors) {
   http.script.push_back(scripted_http::error(400, "ValidationException"));
   EXPECT_FALSE(call().has_value());

@@ -236,6 +236,7 @@ class beast_http_client final : public http_client {
           continue;
         return ec;
       }
+      out.sends = round + 1;
       if (keep) {
         give_back(key, std::move(conn));
       } else {

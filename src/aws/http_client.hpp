@@ -38,6 +38,10 @@ struct http_response {
   unsigned status = 0;
   http_headers headers;
   std::string body;
+  // How many times the request went out: 2 when a reused keep-alive connection failed and it
+  // was sent again on a fresh one. The first copy may have reached the server, so a caller
+  // must treat this like a retry (a conditional write may then fail on its own first copy).
+  int sends = 1;
 
   // The first header of that name (compared case-insensitively), or empty.
   std::string_view header(std::string_view name) const;

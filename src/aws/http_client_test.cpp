@@ -26,10 +26,11 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
 // A one-thread HTTP server on 127.0.0.1 that answers 404 with "echo:<body>", serving one
-// connection at a time, counting connections; it can close after each response or stall.
+// connection at a time, counting connections; it can close after each response, stall, or
+// (drop_second) read the second request on its first connection and close it unanswered.
 class test_server {
  public:
-  enum class mode { keep_alive, close_each, stall, drop };
+  enum class mode { keep_alive, close_each, stall, drop, drop_second };
 
   explicit test_server(mode m)
       : mode_(m), acceptor_(ioc_, {asio::ip::make_address("127.0.0.1"), 0}) {
@@ -56,12 +57,12 @@ class test_server {
         return;
       ++connections_;
       boost::beast::flat_buffer buffer;
-      for (;;) {
+      for (int served = 0;; ++served) {
         http::request<http::string_body> req;
         http::read(s, buffer, req, ec);
         if (ec)
           break;
-        if (mode_ == mode::drop)
+        if (mode_ == mode::drop || (mode_ == mode::drop_second && connections_ == 1 && served == 1))
           break;
         if (mode_ == mode::stall) {
           for (int i = 0; i < 500 && !stopping_; ++i)
@@ -70,10 +71,10 @@ class test_server {
         }
         http::response<http::string_body> res{http::status::not_found, 11};
         res.body() = "echo:" + req.body();
-        res.keep_alive(mode_ == mode::keep_alive);
+        res.keep_alive(mode_ == mode::keep_alive || mode_ == mode::drop_second);
         res.prepare_payload();
         http::write(s, res, ec);
-        if (ec || mode_ != mode::keep_alive)
+        if (ec || !res.keep_alive())
           break;
       }
     }
@@ -123,6 +124,20 @@ TEST(HttpClient, OpensANewConnectionWhenTheServerClosesIt) {
     ASSERT_TRUE(r.has_value()) << r.error().message();
     EXPECT_EQ(r->body, "echo:x");
   }
+  EXPECT_EQ(server.connections(), 2);
+}
+
+TEST(HttpClient, AResendOnAFreshConnectionIsReported) {
+  test_server server(test_server::mode::drop_second);
+  auto c = client();
+  auto first = c->send(request_to(server.port(), "a"));
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  EXPECT_EQ(first->sends, 1);
+  // The kept-alive connection fails under the second request, which goes out again.
+  auto second = c->send(request_to(server.port(), "b"));
+  ASSERT_TRUE(second.has_value()) << second.error().message();
+  EXPECT_EQ(second->body, "echo:b");
+  EXPECT_EQ(second->sends, 2);
   EXPECT_EQ(server.connections(), 2);
 }
 

@@ -84,9 +84,10 @@ boost::system::result<dynamodb_setup, std::string> make_dynamodb_setup(process& 
 
   dynamodb_setup setup{
       store::dynamodb_options{},
-      store::dynamodb_store_deps{http, credentials, p.clock, p.random, [](std::int64_t ms) {
-                                   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-                                 }}};
+      store::dynamodb_store_deps{
+          http, credentials, p.clock, p.random,
+          [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); },
+          p.tracer.get()}};
   setup.options.table = o.table;
   setup.options.region = region;
   setup.options.endpoint = o.endpoint;

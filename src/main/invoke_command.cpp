@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 
 #include "lambda/apigw_event.hpp"
+#include "lambda/emf_metrics.hpp"
 #include "main/wiring.hpp"
 
 namespace crud::main {
@@ -33,7 +35,14 @@ int run_invoke(const options& o) {
     return 1;
   }
 
+  auto ns = metrics_namespace();
+  if (!ns) {
+    std::fprintf(stderr, "crud-api: %s\n", ns.error().c_str());
+    return 2;
+  }
+
   process p(true, STDERR_FILENO);
+  p.tracer = make_xray_tracer(p);
   if (auto opened = open_store(p, o); !opened) {
     std::fprintf(stderr, "crud-api: %s\n", opened.error().c_str());
     return 2;
@@ -42,7 +51,16 @@ int run_invoke(const options& o) {
     std::fprintf(stderr, "crud-api: %s\n", built.error().c_str());
     return 1;
   }
-  std::string out = lambda::encode_response(p.api->handle(event->request), event->version);
+  // As one Lambda invocation: the EMF document goes with the log lines (stderr here, since
+  // stdout is the response), and a sampled _X_AMZN_TRACE_ID traces the DynamoDB calls.
+  lambda::emf_publisher metrics(std::move(*ns), o.service_name, p.log, p.clock);
+  app::request& req = event->request;
+  if (const char* trace = std::getenv("_X_AMZN_TRACE_ID"))  // NOLINT(concurrency-mt-unsafe)
+    req.trace_header = trace;
+  const std::int64_t started = p.clock.steady_ns();
+  app::response res = p.api->handle(req);
+  metrics.publish(res, started);
+  std::string out = lambda::encode_response(res, event->version);
   out.push_back('\n');
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

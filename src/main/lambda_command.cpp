@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "lambda/apigw_event.hpp"
+#include "lambda/emf_metrics.hpp"
 #include "lambda/handler_selection.hpp"
 #include "lambda/runtime_client.hpp"
 #include "lambda/runtime_loop.hpp"
@@ -40,8 +41,13 @@ int run_lambda(const options& o) {
   if (!operations)
     return init_failure(client, "Runtime.InvalidHandler", operations.error(), 2);
 
+  auto ns = metrics_namespace();
+  if (!ns)
+    return init_failure(client, "Runtime.InitError", ns.error(), 2);
+
   // CloudWatch takes stdout line by line; don't hold lines back.
   process p(true);
+  p.tracer = make_xray_tracer(p);
   if (auto opened = open_store(p, o); !opened) {
     return init_failure(client, "Runtime.StoreUnavailable", opened.error(), 2);
   }
@@ -49,8 +55,12 @@ int run_lambda(const options& o) {
     return init_failure(client, "Runtime.InitError", built.error(), 1);
   }
 
+  lambda::emf_publisher metrics(std::move(*ns), o.service_name, p.log, p.clock);
+
   app::api& api = *p.api;
-  auto handler = [&api](const lambda::invocation& inv) -> lambda::handler_outcome {
+  const core::clock& clock = p.clock;
+  auto handler = [&api, &metrics,
+                  &clock](const lambda::invocation& inv) -> lambda::handler_outcome {
     auto event = lambda::decode_event(inv.payload);
     if (!event)
       return {false, {}, "InvalidEvent", event.error()};
@@ -60,7 +70,10 @@ int run_lambda(const options& o) {
     // Read back from the environment the hook just set, so the log line shows what code in
     // this invocation sees as _X_AMZN_TRACE_ID.
     req.trace_header = env("_X_AMZN_TRACE_ID");
-    return {true, lambda::encode_response(api.handle(req), event->version), {}, {}};
+    const std::int64_t started = clock.steady_ns();
+    app::response res = api.handle(req);
+    metrics.publish(res, started);
+    return {true, lambda::encode_response(res, event->version), {}, {}};
   };
   lambda::loop_hooks hooks;
   hooks.before = [](const lambda::invocation& inv) {

@@ -1,12 +1,67 @@
 #include "main/wiring.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "app/access_log.hpp"
+#include "aws/xray_emitter.hpp"
+#include "aws/xray_tracer.hpp"
 #include "core/json_text.hpp"
 #include "core/timestamp.hpp"
+#include "lambda/emf_metrics.hpp"
 #include "main/dynamodb_setup.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace crud::main {
+namespace {
+
+// The tracer and the socket it sends through, as one object.
+class owning_xray_tracer final : public aws::call_observer {
+ public:
+  owning_xray_tracer(std::unique_ptr<aws::xray_emitter> emitter, core::random_source& random)
+      : emitter_(std::move(emitter)), tracer_(*emitter_, random) {}
+  bool observes(std::string_view trace_header) const noexcept override {
+    return tracer_.observes(trace_header);
+  }
+  void on_call(const aws::call_record& record) noexcept override { tracer_.on_call(record); }
+
+ private:
+  std::unique_ptr<aws::xray_emitter> emitter_;
+  aws::xray_tracer tracer_;
+};
+
+}  // namespace
+
+boost::system::result<std::string, std::string> metrics_namespace() {
+  const char* v = std::getenv("POWERTOOLS_METRICS_NAMESPACE");  // NOLINT(concurrency-mt-unsafe)
+  if (v == nullptr || *v == '\0')
+    return {boost::system::in_place_value, lambda::default_metrics_namespace};
+  if (!lambda::is_valid_metrics_namespace(v))
+    return {boost::system::in_place_error,
+            "POWERTOOLS_METRICS_NAMESPACE '" + std::string(v) +
+                "' is not a CloudWatch namespace (1-255 of letters, digits and . - _ / # : space; "
+                "not AWS/...)"};
+  return {boost::system::in_place_value, v};
+}
+
+std::unique_ptr<aws::call_observer> make_xray_tracer(process& p) {
+  const char* v = std::getenv("AWS_XRAY_DAEMON_ADDRESS");  // NOLINT(concurrency-mt-unsafe)
+  if (v == nullptr || *v == '\0')
+    return nullptr;
+  auto address = aws::parse_daemon_address(v);
+  if (!address) {
+    std::fprintf(stderr, "crud-api: AWS_XRAY_DAEMON_ADDRESS %s; X-Ray tracing is off\n",
+                 address.error().c_str());
+    return nullptr;
+  }
+  auto emitter = aws::make_udp_xray_emitter(*address);
+  if (!emitter) {
+    std::fprintf(stderr, "crud-api: X-Ray daemon: %s; X-Ray tracing is off\n",
+                 emitter.error().c_str());
+    return nullptr;
+  }
+  return std::make_unique<owning_xray_tracer>(std::move(*emitter), p.random);
+}
 
 void process::log_event(const options& o, std::string_view message, std::string_view extra_json) {
   std::string line = R"({"timestamp":")";

@@ -10,6 +10,7 @@
 #include <boost/system/result.hpp>
 
 #include "app/api.hpp"
+#include "aws/dynamodb_client.hpp"
 #include "main/options.hpp"
 #include "main/os_random.hpp"
 #include "main/stdout_sink.hpp"
@@ -22,6 +23,8 @@ struct process {
   system_clock clock;
   os_random random;
   stdout_sink log;
+  // Set before open_store() to trace the store's DynamoDB calls; outlives the store.
+  std::unique_ptr<aws::call_observer> tracer;
   std::unique_ptr<store::item_store> store;
   std::unique_ptr<app::api> api;
 
@@ -39,5 +42,14 @@ boost::system::result<void, std::string> build_api(process& p, const options& o,
                                                    app::operation_set operations = {});
 
 app::log_level parse_log_level(const std::string& name);
+
+// The EMF metrics namespace: POWERTOOLS_METRICS_NAMESPACE, else "ServerlessCrudApi". The error
+// is a one-line reason naming the variable.
+boost::system::result<std::string, std::string> metrics_namespace();
+
+// X-Ray subsegments for the DynamoDB calls of sampled requests, sent to the daemon named by
+// AWS_XRAY_DAEMON_ADDRESS (Lambda sets it). Null when the variable is unset; an unusable value
+// is reported on stderr and also gives null, since tracing is not worth failing a function for.
+std::unique_ptr<aws::call_observer> make_xray_tracer(process& p);
 
 }  // namespace crud::main

@@ -1,7 +1,8 @@
 #pragma once
 // Test support only: runs dynalite (a DynamoDB-compatible server in Node.js, pinned in the
-// project's package-lock.json and installed by `npm ci`) on a free loopback port for the
-// lifetime of the object, in memory, and stops it afterwards.
+// project's package-lock.json and installed by `npm ci`) on a loopback port for the lifetime
+// of the object, and stops it afterwards. In memory by default; with a LevelDB folder it keeps
+// its tables across a kill and a restart on the same port, which the fault tests rely on.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,43 +20,74 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
 
 namespace crud::store::testing {
 
+struct dynalite_options {
+  std::uint16_t port = 0;  // 0: a free one
+  std::string path;        // LevelDB folder; empty: in memory
+};
+
 class dynalite_process {
  public:
-  dynalite_process() {
+  dynalite_process() : dynalite_process(dynalite_options{}) {}
+  explicit dynalite_process(dynalite_options options) : options_(std::move(options)) { start(); }
+  dynalite_process(const dynalite_process&) = delete;
+  dynalite_process& operator=(const dynalite_process&) = delete;
+  ~dynalite_process() { stop(); }
+
+  // Starts it again after stop() or kill(), on the same port when it had one.
+  bool start() {
+    if (pid_ > 0)
+      return true;
+    error_.clear();
     const char* root_env = std::getenv("CRUD_SOURCE_DIR");
     const std::filesystem::path root = root_env ? root_env : std::filesystem::current_path();
     const auto cli = root / "node_modules" / "dynalite" / "cli.js";
     if (!std::filesystem::exists(cli)) {
       error_ = cli.string() + " is missing: run `npm ci` in the project root";
-      return;
+      return false;
     }
-    for (int tries = 0; tries < 3 && pid_ <= 0; ++tries) {
-      port_ = free_port();
+    const bool fixed_port = options_.port != 0 || port_ != 0;
+    if (options_.port != 0)
+      port_ = options_.port;
+    // A restart on a fixed port may find it briefly held by the old process's sockets.
+    for (int tries = 0; tries < (fixed_port ? 50 : 3) && pid_ <= 0; ++tries) {
+      if (!fixed_port)
+        port_ = free_port();
       if (port_ == 0)
         continue;
       if (!spawn(cli.string()))
-        continue;
+        return false;
       if (wait_until_listening())
-        return;
+        return true;
       stop();
+      if (fixed_port)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (error_.empty())
       error_ = "dynalite did not start listening";
+    return false;
   }
-  dynalite_process(const dynalite_process&) = delete;
-  dynalite_process& operator=(const dynalite_process&) = delete;
-  ~dynalite_process() { stop(); }
 
   bool running() const { return pid_ > 0; }
   const std::string& error() const { return error_; }
   std::uint16_t port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // A power cut: SIGKILL, then reap.
+  void kill() {
+    if (pid_ <= 0)
+      return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
 
   void stop() {
     if (pid_ <= 0)
@@ -119,6 +151,10 @@ class dynalite_process {
                                      "20",
                                      "--updateTableMs",
                                      "20"};
+    if (!options_.path.empty()) {
+      args.push_back("--path");
+      args.push_back(options_.path);
+    }
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -153,6 +189,7 @@ class dynalite_process {
     return false;
   }
 
+  dynalite_options options_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   std::string error_;

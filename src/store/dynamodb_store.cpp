@@ -495,8 +495,8 @@ boost::system::result<std::unique_ptr<aws::dynamodb_client>, std::string> make_c
   config.retry = options.retry;
   config.attempt_timeout_ms = options.attempt_timeout_ms;
   return std::make_unique<aws::dynamodb_client>(
-      config,
-      aws::dynamodb_deps{*deps.http, *deps.credentials, deps.clock, deps.random, deps.sleep});
+      config, aws::dynamodb_deps{*deps.http, *deps.credentials, deps.clock, deps.random, deps.sleep,
+                                 deps.observer});
 }
 
 std::string where(const dynamodb_options& options) {

@@ -44,6 +44,7 @@ struct dynamodb_store_deps {
   const core::clock& clock;
   core::random_source& random;  // backoff jitter, and the cursor secret when first created
   std::function<void(std::int64_t ms)> sleep;
+  aws::call_observer* observer = nullptr;  // sees every DynamoDB call (X-Ray); may be null
 };
 
 // The attribute layout, for tests and tools that read the table directly.

@@ -172,9 +172,8 @@ TEST_F(PaginationE2e, LastKeyFromAnotherDatabaseGets400) {
   const auto key = last_key(client().get("/items?limit=2"));
   ASSERT_FALSE(key.empty());
 
-  // A second server on its own database holds its own cursor key.
-  temp_dir other_dir;
-  server_process other(other_dir.path() / "items.db", {"--rate-limit", "0"});
+  // A second server on its own store (database or table) holds its own cursor key.
+  server_process other(other_store(), {"--rate-limit", "0"});
   http_client other_client(other.port());
   for (int i = 0; i < 4; ++i) {
     ASSERT_EQ(other_client.post("/items", R"({"name":"other"})").status, 201);

@@ -1,7 +1,8 @@
 // `crud-api invoke` driven like `sam local invoke`: API Gateway events written as REST (v1) and
-// HTTP API (v2) payloads, each handled by its own process over one SQLite database, so a whole
-// CRUD conversation runs through successive one-shot invocations. Checks the proxy response
-// shape of each version and the contract envelope inside its body.
+// HTTP API (v2) payloads, each handled by its own process over one store (SQLite, or DynamoDB in
+// the suite's second registration), so a whole CRUD conversation runs through successive
+// one-shot invocations. Checks the proxy response shape of each version and the contract
+// envelope inside its body.
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/it_store.hpp"
 #include "support/proxy_events.hpp"
 #include "support/scratch_dir.hpp"
 
@@ -117,9 +119,7 @@ std::string error_code(const proxy_response& r) {
 
 class InvokeCommand : public ::testing::Test {
  protected:
-  env_list env() const {
-    return {{"CRUD_STORE", "sqlite"}, {"CRUD_DB", (dir_.path() / "items.db").string()}};
-  }
+  env_list env() const { return store_.env(); }
 
   // One `crud-api invoke` of `call` written as `p`. Records a failure unless the process
   // exits 0 with exactly one JSON line on stdout, the proxy response.
@@ -170,6 +170,7 @@ class InvokeCommand : public ::testing::Test {
   void crud_round_trip(payload p, feed how);
 
   scratch_dir dir_;
+  it_store store_{dir_.path()};
   int files_ = 0;
   std::string last_stderr_;
 };

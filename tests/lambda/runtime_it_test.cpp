@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/it_store.hpp"
 #include "support/proxy_events.hpp"
 #include "support/runtime_stand_in.hpp"
 #include "support/scratch_dir.hpp"
@@ -79,7 +81,9 @@ std::vector<json::object> access_lines(const std::string& out) {
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
     EXPECT_FALSE(ec) << "stdout line is not JSON: " << line;
-    if (!ec && v.is_object() && v.as_object().contains("operation"))
+    // EMF metric documents carry `operation` too, as a dimension; they have `_aws`.
+    if (!ec && v.is_object() && v.as_object().contains("operation") &&
+        !v.as_object().contains("_aws"))
       lines.push_back(std::move(v.as_object()));
   }
   return lines;
@@ -112,15 +116,26 @@ void expect_answers_match(const std::vector<runtime_post>& posts) {
 // One run of the binary as a Lambda runtime against `stand_in`.
 class runtime_process {
  public:
-  runtime_process(launch how, const runtime_stand_in& stand_in, const env_list& extra = {}) {
+  enum class store_state : std::uint8_t { usable, unopenable };
+
+  runtime_process(launch how, const runtime_stand_in& stand_in, const env_list& extra = {},
+                  store_state state = store_state::usable)
+      : store_(dir_.path()) {
     spawn_options opts;
     opts.env = {{"AWS_LAMBDA_RUNTIME_API", stand_in.endpoint()},
                 {"AWS_LAMBDA_FUNCTION_NAME", "crud-api-it"},
                 {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"},
                 {"AWS_REGION", "us-east-1"},
-                {"LAMBDA_TASK_ROOT", dir_.path().string()},
-                {"CRUD_STORE", "sqlite"},
-                {"CRUD_DB", (dir_.path() / "items.db").string()}};
+                {"LAMBDA_TASK_ROOT", dir_.path().string()}};
+    env_list store_env = store_.env();
+    if (state == store_state::unopenable) {
+      const env_list broken = store_.unopenable();
+      store_env.insert(store_env.end(), broken.begin(), broken.end());
+    }
+    for (const auto& [name, value] : store_env) {
+      std::erase_if(opts.env, [&](const auto& e) { return e.first == name; });
+      opts.env.emplace_back(name, value);
+    }
     for (const auto& [name, value] : extra) {
       std::erase_if(opts.env, [&](const auto& e) { return e.first == name; });
       opts.env.emplace_back(name, value);
@@ -157,6 +172,7 @@ class runtime_process {
 
  private:
   scratch_dir dir_;
+  it_store store_;
   std::unique_ptr<child_process> child_;
 };
 
@@ -303,7 +319,7 @@ TEST_P(RuntimeLoop, UnopenableStoreIsAnInitError) {
   runtime_stand_in stand_in;
   stand_in.enqueue(
       {{request_id("never", 0), trace_id(0), http_v2_event({.method = "GET", .path = "/items"})}});
-  runtime_process run(GetParam(), stand_in, {{"CRUD_DB", "/proc/nope/items.db"}});
+  runtime_process run(GetParam(), stand_in, {}, runtime_process::store_state::unopenable);
   std::optional<int> code = run.expect_exit();
   ASSERT_TRUE(code.has_value());
   EXPECT_NE(*code, 0);

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <thread>
 
@@ -57,6 +58,11 @@ std::vector<std::string> child_environment(const env_list& overrides) {
     }
   }
   for (const auto& [name, value] : overrides) {
+    // A later override of the same name replaces an earlier one.
+    std::erase_if(env, [&name](const std::string& e) {
+      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&
+             e[name.size()] == '=';
+    });
     env.push_back(name + "=" + value);
   }
   return env;

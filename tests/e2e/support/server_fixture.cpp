@@ -7,7 +7,19 @@
 namespace crud::e2e {
 
 void server_fixture::SetUp() {
+  if (on_dynamodb()) {
+    dynamodb_ = std::make_unique<dynamodb_backend>();
+  }
   start(server_args());
+}
+
+store_target server_fixture::store() {
+  return dynamodb_ ? dynamodb_->table("items") : sqlite_target(db_path());
+}
+
+store_target server_fixture::other_store() {
+  return dynamodb_ ? dynamodb_->table("other_items")
+                   : sqlite_target(dir_.path() / "other" / "items.db");
 }
 
 void server_fixture::TearDown() {
@@ -16,11 +28,12 @@ void server_fixture::TearDown() {
     EXPECT_EQ(server_->stop(), 0) << "crud-api serve did not exit cleanly on SIGTERM";
   }
   server_.reset();
+  dynamodb_.reset();
 }
 
 void server_fixture::start(const std::vector<std::string>& args, const env_list& env) {
   client_.reset();
-  server_ = std::make_unique<server_process>(db_path(), args, env);
+  server_ = std::make_unique<server_process>(store(), args, env);
   client_ = new_client();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The GoogleTest fixture behind the e2e suites: a fresh temporary database, `crud-api serve`
+// The GoogleTest fixture behind the e2e suites: a fresh store (a temporary SQLite database,
+// or a table in a dynalite of the test's own when CRUD_E2E_STORE=dynamodb), `crud-api serve`
 // on it (started in SetUp with `server_args()`), and a keep-alive client. TearDown stops the
 // server with SIGTERM and expects exit code 0, unless a test already stopped or killed it.
 
@@ -13,6 +14,7 @@
 
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
+#include "support/store_backend.hpp"
 #include "support/temp_dir.hpp"
 
 namespace crud::e2e {
@@ -22,7 +24,7 @@ class server_fixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // The flags SetUp starts the server with (after --host, --port 0 and --db).
+  // The flags SetUp starts the server with (after --host, --port 0 and the store's).
   virtual std::vector<std::string> server_args() const { return {}; }
 
   // Stops the running server (expecting exit 0) and starts a new one on the same database.
@@ -35,7 +37,13 @@ class server_fixture : public ::testing::Test {
   server_process& server() { return *server_; }
   http_client& client() { return *client_; }
   std::unique_ptr<http_client> new_client() const;
+  // The store the server runs on, and a second, independent one of the same kind.
+  store_target store();
+  store_target other_store();
+  // The SQLite database of store() (meaningful only when !on_dynamodb()).
   std::filesystem::path db_path() const { return dir_.path() / "data" / "items.db"; }
+  // The dynalite behind store() when on_dynamodb(); null otherwise.
+  dynamodb_backend* dynamodb() { return dynamodb_.get(); }
   const std::filesystem::path& dir() const { return dir_.path(); }
 
   // POSTs an item and expects 201; the item (`data`), or an empty object on failure.
@@ -45,6 +53,7 @@ class server_fixture : public ::testing::Test {
 
  private:
   temp_dir dir_;
+  std::unique_ptr<dynamodb_backend> dynamodb_;
   std::unique_ptr<server_process> server_;
   std::unique_ptr<http_client> client_;
 };

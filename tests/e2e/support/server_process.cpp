@@ -43,19 +43,17 @@ std::string joined(const std::vector<std::string>& lines) {
 
 }  // namespace
 
-server_process::server_process(const std::filesystem::path& db,
+server_process::server_process(const store_target& store,
                                const std::vector<std::string>& extra_args, const env_list& env,
                                std::chrono::milliseconds startup_timeout) {
-  std::vector<std::string> argv{crud_api_binary().string(),
-                                "serve",
-                                "--host",
-                                "127.0.0.1",
-                                "--port",
-                                "0",
-                                "--db",
-                                db.string()};
+  std::vector<std::string> argv{
+      crud_api_binary().string(), "serve", "--host", "127.0.0.1", "--port", "0"};
+  argv.insert(argv.end(), store.args.begin(), store.args.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  child_ = std::make_unique<child_process>(argv, env, false);
+  // The test's own variables come last, so they win over the store's.
+  env_list merged = store.env;
+  merged.insert(merged.end(), env.begin(), env.end());
+  child_ = std::make_unique<child_process>(argv, merged, false);
   reader_ = std::thread([this] { drain(); });
 
   std::unique_lock lock(mutex_);

@@ -17,15 +17,20 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/store_backend.hpp"
 
 namespace crud::e2e {
 
 class server_process {
  public:
   // Throws std::runtime_error when the server exits or stays silent instead of listening.
-  server_process(const std::filesystem::path& db, const std::vector<std::string>& extra_args = {},
+  server_process(const store_target& store, const std::vector<std::string>& extra_args = {},
                  const env_list& env = {},
                  std::chrono::milliseconds startup_timeout = std::chrono::seconds(30));
+  // On the SQLite database `db`.
+  explicit server_process(const std::filesystem::path& db,
+                          const std::vector<std::string>& extra_args = {}, const env_list& env = {})
+      : server_process(sqlite_target(db), extra_args, env) {}
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;

@@ -1,0 +1,54 @@
+#include "support/it_store.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string_view>
+
+#include "store/dynalite_process_test_support.hpp"
+
+namespace crud::lambda_it {
+namespace {
+
+bool dynamodb_requested() {
+  const char* v = std::getenv("CRUD_E2E_STORE");
+  return v != nullptr && std::string_view(v) == "dynamodb";
+}
+
+}  // namespace
+
+it_store::it_store(const std::filesystem::path& scratch) : db_(scratch / "items.db") {
+  if (!dynamodb_requested())
+    return;
+  dynalite_ = std::make_unique<store::testing::dynalite_process>();
+  if (!dynalite_->running())
+    throw std::runtime_error("dynalite: " + dynalite_->error());
+  spawn_options init;
+  init.args = {"init"};
+  init.env = env();
+  const run_result r = run_to_end(init, std::chrono::seconds(60));
+  if (r.exit_code != 0)
+    throw std::runtime_error("crud-api init failed: " + r.err);
+}
+
+it_store::~it_store() = default;
+
+env_list it_store::env() const {
+  if (!dynalite_)
+    return {{"CRUD_STORE", "sqlite"}, {"CRUD_DB", db_.string()}};
+  return {{"CRUD_STORE", "dynamodb"},
+          {"TABLE_NAME", "items"},
+          {"DYNAMODB_ENDPOINT", dynalite_->endpoint()},
+          {"AWS_REGION", "us-east-1"},
+          {"AWS_ACCESS_KEY_ID", "it"},
+          {"AWS_SECRET_ACCESS_KEY", "it-secret"},
+          {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
+          {"AWS_CONFIG_FILE", "/dev/null"}};
+}
+
+env_list it_store::unopenable() const {
+  if (!dynalite_)
+    return {{"CRUD_DB", "/proc/nope/items.db"}};
+  return {{"TABLE_NAME", "no_such_table"}};
+}
+
+}  // namespace crud::lambda_it
