@@ -8,12 +8,15 @@
 #include "core/json_text.hpp"
 #include "main/wiring.hpp"
 #include "server/http_server.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace crud::main {
 
 int run_serve(const options& o) {
   process p(::isatty(STDOUT_FILENO) == 1);
-  if (auto opened = open_store(p, o); !opened) {
+  // Reads come from the I/O threads and from the handler pool (a write reads first), so serve
+  // keeps the store's full reader pool.
+  if (auto opened = open_store(p, o, store::sqlite_options{}.read_connections); !opened) {
     std::fprintf(stderr, "crud-api: %s\n", opened.error().c_str());
     return 2;
   }

@@ -88,7 +88,8 @@ app::log_level parse_log_level(const std::string& name) {
   return app::log_level::info;
 }
 
-boost::system::result<void, std::string> open_store(process& p, const options& o) {
+boost::system::result<void, std::string> open_store(process& p, const options& o,
+                                                    std::size_t concurrent_readers) {
   if (o.store == "dynamodb") {
     auto setup = make_dynamodb_setup(p, o);
     if (!setup)
@@ -101,6 +102,7 @@ boost::system::result<void, std::string> open_store(process& p, const options& o
   }
   store::sqlite_options so;
   so.path = o.db;
+  so.read_connections = concurrent_readers;
   auto opened = store::open_sqlite_store(so, p.random);
   if (!opened)
     return opened.error();

@@ -3,6 +3,7 @@
 // configured store, and the app on top. Every command (serve, lambda, invoke, init) wires the
 // same way, so the API behaves the same in each.
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,8 +35,12 @@ struct process {
   void log_event(const options& o, std::string_view message, std::string_view extra_json);
 };
 
-// Opens the store. The error is a one-line reason naming what is wrong.
-boost::system::result<void, std::string> open_store(process& p, const options& o);
+// Opens the store. `concurrent_readers` is how many threads may read at once: SQLite opens
+// that many read connections up front, and each costs an open and a schema read at start-up,
+// which a Lambda cold start or a one-shot `invoke` would pay for nothing. The error is a
+// one-line reason naming what is wrong.
+boost::system::result<void, std::string> open_store(process& p, const options& o,
+                                                    std::size_t concurrent_readers = 1);
 
 // Builds the app over an open store.
 boost::system::result<void, std::string> build_api(process& p, const options& o,
