@@ -80,20 +80,41 @@ free_port() {
   return 1
 }
 
-# Runs wrk; prints "rps p99_us non2xx socket_errors".
+# CPU time (clock ticks) used so far by PID and its children (nginx's workers), threads
+# included.
+cpu_ticks() {
+  local pid=$1 total=0 f
+  for f in /proc/"$pid"/stat $(grep -l "^[0-9]* ([^)]*) . $pid " /proc/[0-9]*/stat 2>/dev/null); do
+    [[ -r $f ]] || continue
+    # Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+    total=$((total + $(sed 's/^.*) //' "$f" | awk '{ print $12 + $13 }')))
+  done
+  echo "$total"
+}
+
+# Runs wrk against the server with PID; prints "rps p99_us non2xx socket_errors cpu_us_per_req".
+# The CPU the server spends per request is steadier than requests/s on a shared machine, where
+# wrk and the server also compete for the same cores.
 run_wrk() {
-  local label=$1 script=$2 url=$3 out="$tmp/wrk-$RANDOM.txt"
+  local label=$1 script=$2 url=$3 pid=$4 out="$tmp/wrk-$RANDOM.txt"
+  local before after
+  before=$(cpu_ticks "$pid")
   wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$root/bench/$script" "$url" \
     >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed for $label"; }
+  after=$(cpu_ticks "$pid")
   [[ ${BENCH_VERBOSE:-0} == 1 ]] && sed "s/^/  [$label] /" "$out" >&2
   local line
   line=$(grep '^BENCH_RESULT ' "$out") || { cat "$out" >&2; die "no result from wrk for $label"; }
-  local rps p99 non2xx errors
+  local rps p99 non2xx errors requests
   rps=$(sed 's/.* rps=\([^ ]*\).*/\1/' <<<"$line")
   p99=$(sed 's/.* p99_us=\([^ ]*\).*/\1/' <<<"$line")
   non2xx=$(sed 's/.* non2xx=\([^ ]*\).*/\1/' <<<"$line")
   errors=$(sed 's/.* socket_errors=\([^ ]*\).*/\1/' <<<"$line")
-  echo "$rps $p99 $non2xx $errors"
+  requests=$(sed 's/.* requests=\([^ ]*\).*/\1/' <<<"$line")
+  local cpu
+  cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+  echo "$rps $p99 $non2xx $errors $cpu"
 }
 
 # Waits for the `crud-api serve` with PID to listen; prints its port.
@@ -152,12 +173,12 @@ done
 
 # --- the runs -----------------------------------------------------------------------------
 echo "bench: wrk -t$threads -c$connections -d$duration on $(nproc) CPUs, $(date -u +%FT%TZ)" >&2
-result=$(run_wrk nginx get.lua "http://127.0.0.1:$nginx_port/")
-read -r nginx_rps nginx_p99 nginx_non2xx nginx_err <<<"$result"
-result=$(run_wrk "GET" get.lua "$api/items/$item_id")
-read -r get_rps get_p99 get_non2xx get_err <<<"$result"
-result=$(run_wrk "POST" post_item.lua "$api/items")
-read -r post_rps post_p99 post_non2xx post_err <<<"$result"
+result=$(run_wrk nginx get.lua "http://127.0.0.1:$nginx_port/" "$nginx_pid")
+read -r nginx_rps nginx_p99 nginx_non2xx nginx_err nginx_cpu <<<"$result"
+result=$(run_wrk "GET" get.lua "$api/items/$item_id" "$server_pid")
+read -r get_rps get_p99 get_non2xx get_err get_cpu <<<"$result"
+result=$(run_wrk "POST" post_item.lua "$api/items" "$server_pid")
+read -r post_rps post_p99 post_non2xx post_err post_cpu <<<"$result"
 kill -TERM "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
@@ -185,28 +206,32 @@ if [[ -f $dynalite_cli ]] && command -v node >/dev/null; then
   dynamo_port=$(serve_port "$dynamo_pid")
   dynamo_api="http://127.0.0.1:$dynamo_port"
   dynamo_item=$(create_item "$dynamo_api")
-  result=$(run_wrk "GET dynalite" get.lua "$dynamo_api/items/$dynamo_item")
-  read -r dget_rps dget_p99 dget_non2xx dget_err <<<"$result"
-  result=$(run_wrk "POST dynalite" post_item.lua "$dynamo_api/items")
-  read -r dpost_rps dpost_p99 dpost_non2xx dpost_err <<<"$result"
+  result=$(run_wrk "GET dynalite" get.lua "$dynamo_api/items/$dynamo_item" "$dynamo_pid")
+  read -r dget_rps dget_p99 dget_non2xx dget_err dget_cpu <<<"$result"
+  result=$(run_wrk "POST dynalite" post_item.lua "$dynamo_api/items" "$dynamo_pid")
+  read -r dpost_rps dpost_p99 dpost_non2xx dpost_err dpost_cpu <<<"$result"
 else
   echo "bench: node_modules/dynalite is missing (npm ci): skipping the DynamoDB rows" >&2
 fi
 
-row() {  # label rps p99_us non2xx errors
-  local ratio
+row() {  # label rps p99_us non2xx errors cpu_us_per_req
+  local ratio cpu_ratio
   ratio=$(awk -v a="$2" -v b="$nginx_rps" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
-  printf "%-24s %12.0f %10.2f ms %9s" "$1" "$2" "$(awk -v u="$3" 'BEGIN { print u / 1000 }')" "$ratio"
+  cpu_ratio=$(awk -v a="$6" -v b="$nginx_cpu" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')
+  printf "%-24s %12.0f %10.2f ms %9s %10.1f us %8s" "$1" "$2" \
+    "$(awk -v u="$3" 'BEGIN { print u / 1000 }')" "$ratio" "$6" "$cpu_ratio"
   (($4 + $5 > 0)) && printf "   (non-2xx %s, socket errors %s)" "$4" "$5"
   printf "\n"
 }
-printf "%-24s %12s %13s %9s\n" "target" "requests/s" "p99" "vs nginx"
-row "nginx static JSON" "$nginx_rps" "$nginx_p99" "$nginx_non2xx" "$nginx_err"
-row "GET  /items/{id} sqlite" "$get_rps" "$get_p99" "$get_non2xx" "$get_err"
-row "POST /items sqlite" "$post_rps" "$post_p99" "$post_non2xx" "$post_err"
+# "server CPU/req" is the CPU time the server (all its threads; nginx with its workers) used
+# during the run, per request answered.
+printf "%-24s %12s %13s %9s %13s %8s\n" "target" "requests/s" "p99" "vs nginx" "server CPU/req" "vs nginx"
+row "nginx static JSON" "$nginx_rps" "$nginx_p99" "$nginx_non2xx" "$nginx_err" "$nginx_cpu"
+row "GET  /items/{id} sqlite" "$get_rps" "$get_p99" "$get_non2xx" "$get_err" "$get_cpu"
+row "POST /items sqlite" "$post_rps" "$post_p99" "$post_non2xx" "$post_err" "$post_cpu"
 if ((have_dynalite)); then
-  row "GET  on dynalite" "$dget_rps" "$dget_p99" "$dget_non2xx" "$dget_err"
-  row "POST on dynalite" "$dpost_rps" "$dpost_p99" "$dpost_non2xx" "$dpost_err"
+  row "GET  on dynalite" "$dget_rps" "$dget_p99" "$dget_non2xx" "$dget_err" "$dget_cpu"
+  row "POST on dynalite" "$dpost_rps" "$dpost_p99" "$dpost_non2xx" "$dpost_err" "$dpost_cpu"
 fi
 
 # The packaged Lambda bootstrap: zip sizes and cold start against a Runtime API stand-in.

@@ -1,7 +1,8 @@
 #include "app/access_log.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "core/json_text.hpp"
 #include "core/timestamp.hpp"
@@ -42,9 +43,14 @@ std::string format_access_line(const access_record& r) {
   append_json_string(out, r.user_id);
   out.append(R"(,"duration":)");
   char buf[32];
+  // A clock that jumps could give anything; the field stays a plain, bounded JSON number
+  // (1e12 ms is over 30 years).
   double duration = std::isfinite(r.duration_ms) && r.duration_ms >= 0 ? r.duration_ms : 0;
-  int n = std::snprintf(buf, sizeof buf, "%.3f", duration);
-  out.append(buf, static_cast<std::size_t>(n > 0 ? n : 0));
+  duration = std::min(duration, 1e12);
+  // to_chars rounds exactly as "%.3f" does, without printf's locale and format parsing.
+  const auto [end, ec] =
+      std::to_chars(buf, buf + sizeof buf, duration, std::chars_format::fixed, 3);
+  out.append(buf, ec == std::errc() ? end : buf);
   out.append(R"(,"statusCode":)");
   core::append_json_int(out, r.status);
   out.append(R"(,"message":)");

@@ -57,7 +57,7 @@ struct beast_http_options {
   std::int64_t connect_timeout_ms = 2000;
   std::int64_t request_timeout_ms = 10000;  // the default whole-exchange budget
   std::size_t max_idle_per_endpoint = 32;
-  std::size_t max_response_bytes = 16 * 1024 * 1024;
+  std::size_t max_response_bytes = std::size_t{16} * 1024 * 1024;
   // A PEM bundle to trust instead of the system store (main passes SSL_CERT_FILE here). When
   // empty: OpenSSL's default paths plus Debian's and Amazon Linux's bundles when present.
   std::string ca_file;

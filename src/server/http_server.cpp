@@ -35,23 +35,29 @@ constexpr std::chrono::seconds limiter_sweep_period{30};
 
 }  // namespace
 
-// Threads: `io_threads` threads run one io_context; each connection has its own strand on it,
-// and the server's own work (accepting, signals, timers, shutdown) runs on the `control_`
-// strand. Blocking handler calls and periodic tasks run on `pool_`.
+// Threads: each of the `io_threads` threads runs an io_context of its own, and a connection
+// stays on the one the listener gave it, so its handlers run in order without a strand and
+// without waking another thread (the pattern of one event loop per core). The server's own
+// work (accepting, signals, timers, shutdown) runs on the `control_` strand of `ioc_`, which
+// the thread calling run() runs. Blocking handler calls and periodic tasks run on `pool_`.
 //
 // Member order is destruction order in reverse, and it matters: pool_ goes first (its queued
-// work may hold sessions), then the Asio objects, then ioc_ (destroying any handler left, which
-// may hold sessions too), and state_, which sessions use until they die, last.
+// work may hold sessions), then the Asio objects, then the workers' io_contexts (destroying
+// any handler left, which may hold sessions too), and state_, which sessions use until they
+// die, last.
 class http_server::impl {
  public:
   impl(server_config config, server_handlers handlers, const core::clock& clock)
       : io_threads_(resolve_io_threads(config.io_threads)),
-        ioc_(static_cast<int>(io_threads_)),
+        ioc_(1),
         control_(asio::make_strand(ioc_)),
         grace_timer_(control_),
         pool_(std::max(1u, config.handler_threads)) {
     state_ = std::make_unique<server_state>(std::move(config), std::move(handlers), clock,
                                             pool_.get_executor());
+    workers_.reserve(io_threads_);
+    for (unsigned i = 0; i < io_threads_; ++i)
+      workers_.push_back(std::make_unique<asio::io_context>(1));
     state_->set_on_drained([this] { asio::post(control_, [this] { check_done(); }); });
     if (state_->limiter().enabled()) {
       every(limiter_sweep_period, [this] { state_->limiter().evict_idle(); });
@@ -67,7 +73,10 @@ class http_server::impl {
   boost::system::result<std::uint16_t, std::string> listen() {
     if (listener_)
       return std::string("cannot listen: the server is already listening");
-    auto l = std::make_shared<listener>(ioc_, control_, *state_);
+    std::vector<asio::io_context*> workers;
+    for (const auto& w : workers_)
+      workers.push_back(w.get());
+    auto l = std::make_shared<listener>(control_, std::move(workers), *state_);
     auto port = l->open(state_->config().host, state_->config().port);
     if (!port)
       return port;
@@ -84,11 +93,13 @@ class http_server::impl {
 
   void run() {
     work_.emplace(ioc_.get_executor());
+    for (const auto& w : workers_)
+      worker_work_.push_back(asio::make_work_guard(*w));
     std::vector<std::thread> threads;
-    threads.reserve(io_threads_ - 1);
-    for (unsigned i = 1; i < io_threads_; ++i)
-      threads.emplace_back([this] { run_io(); });
-    run_io();
+    threads.reserve(workers_.size());
+    for (const auto& w : workers_)
+      threads.emplace_back([&ioc = *w] { run_io(ioc); });
+    run_io(ioc_);
     for (auto& t : threads)
       t.join();
     // Every connection is gone; let the pool finish what it has (periodic tasks).
@@ -120,10 +131,10 @@ class http_server::impl {
     asio::steady_timer timer;
   };
 
-  void run_io() {
+  static void run_io(asio::io_context& ioc) {
     for (;;) {
       try {
-        ioc_.run();
+        ioc.run();
         return;
       } catch (...) {
         // Handlers do not throw by design; if one does anyway, keep serving the others.
@@ -204,13 +215,18 @@ class http_server::impl {
       signals_->cancel(ignored);
     }
     work_.reset();
+    // The workers run on until their last handler (a closing socket's, say) has run.
+    worker_work_.clear();
   }
 
   unsigned io_threads_;
   std::unique_ptr<server_state> state_;
   asio::io_context ioc_;
   asio::strand<asio::io_context::executor_type> control_;
+  // After control_: a session dying with its worker still reports to control_.
+  std::vector<std::unique_ptr<asio::io_context>> workers_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> worker_work_;
   std::optional<asio::signal_set> signals_;
   asio::steady_timer grace_timer_;
   std::shared_ptr<listener> listener_;

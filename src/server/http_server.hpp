@@ -31,8 +31,8 @@ struct server_config {
   unsigned handler_threads = 64;
   // GET/HEAD/OPTIONS run directly on the I/O thread (a fast local store); others go to the pool.
   bool inline_reads = true;
-  std::size_t body_limit = 64 * 1024;   // larger -> 413
-  std::size_t header_limit = 8 * 1024;  // larger -> 431
+  std::size_t body_limit = std::size_t{64} * 1024;   // larger -> 413
+  std::size_t header_limit = std::size_t{8} * 1024;  // larger -> 431
   std::chrono::milliseconds header_timeout{
       10'000};  // from a request's first byte to its header's end
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive idle

@@ -247,11 +247,11 @@ void http_session::on_request() {
   if (state_.config().inline_reads && is_read_method(req.method)) {
     return do_write(state_.handle(req));
   }
-  // Writes block on the store, so they run on the pool; the strand is free meanwhile.
+  // Writes block on the store, so they run on the pool; the I/O thread is free meanwhile.
   asio::post(state_.blocking(), [self = shared_from_this(), req = std::move(req)]() mutable {
     app::response res = self->state_.handle(req);
-    auto strand = self->stream_.get_executor();
-    asio::post(strand, [self = std::move(self), res = std::move(res)]() mutable {
+    auto home = self->stream_.get_executor();
+    asio::post(home, [self = std::move(self), res = std::move(res)]() mutable {
       self->do_write(std::move(res));
     });
   });

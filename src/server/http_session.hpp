@@ -5,9 +5,9 @@
 // pipelining: requests a client sends ahead wait, unread, in a read buffer bounded by the
 // header limit and then in the kernel's socket buffers, so no client can queue up work.
 //
-// All of a session's handlers run on its own strand. Calls into the app either run inline on
-// the I/O thread (reads, when configured) or on the blocking pool, whose result is posted back
-// to the strand.
+// All of a session's handlers run in order on its executor: an io_context that one thread
+// runs, or a strand. Calls into the app either run inline on the I/O thread (reads, when
+// configured) or on the blocking pool, whose result is posted back to the executor.
 
 #include <cstdint>
 #include <memory>
@@ -31,7 +31,8 @@ class server_state;
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  // `socket` must use a strand of its own as executor; the caller has counted the connection
+  // `socket`'s executor must run handlers one at a time (an io_context run by one thread, or
+  // a strand); the caller has counted the connection
   // (server_state::try_open_connection) and the session uncounts it when it ends.
   http_session(boost::asio::ip::tcp::socket&& socket, server_state& state);
   ~http_session();

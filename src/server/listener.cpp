@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/strand.hpp>
 
@@ -12,8 +13,9 @@ namespace crud::server {
 namespace asio = boost::asio;
 using tcp = boost::asio::ip::tcp;
 
-listener::listener(asio::io_context& ioc, control_executor control, server_state& state)
-    : ioc_(ioc), acceptor_(control), retry_timer_(control), state_(state) {}
+listener::listener(const control_executor& control, std::vector<asio::io_context*> workers,
+                   server_state& state)
+    : workers_(std::move(workers)), acceptor_(control), retry_timer_(control), state_(state) {}
 
 boost::system::result<std::uint16_t, std::string> listener::open(const std::string& host,
                                                                  std::uint16_t port) {
@@ -33,7 +35,7 @@ boost::system::result<std::uint16_t, std::string> listener::open(const std::stri
     endpoint = tcp::endpoint(address, port);
   } else {
     // A host name such as "localhost": listen on its first address.
-    tcp::resolver resolver(ioc_);
+    tcp::resolver resolver(acceptor_.get_executor());
     const auto results = resolver.resolve(name, std::to_string(port), tcp::resolver::passive, ec);
     if (ec)
       return fail(ec);
@@ -75,9 +77,10 @@ void listener::stop() {
 void listener::do_accept() {
   if (stopped_ || !acceptor_.is_open())
     return;
-  // Each connection gets its own strand over the shared io_context.
+  asio::io_context& worker = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
   acceptor_.async_accept(
-      asio::make_strand(ioc_),
+      worker.get_executor(),
       [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         self->on_accept(ec, std::move(socket));
       });

@@ -1,11 +1,14 @@
 #pragma once
-// Accepts connections and starts a session for each, each on a strand of its own so that
-// sessions spread over all I/O threads. Past the connection cap a new connection is accepted
-// and closed at once, which costs less than letting it wait in the backlog.
+// Accepts connections and starts a session for each. Each I/O thread runs an io_context of
+// its own, and new connections go to them in turn: a session lives on one thread, so its
+// handlers need no strand and never wake another thread. Past the connection cap a new
+// connection is accepted and closed at once, which costs less than letting it wait in the
+// backlog.
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,8 +24,10 @@ class listener : public std::enable_shared_from_this<listener> {
  public:
   using control_executor = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-  // The acceptor's handlers run on `control`, the executor shutdown also uses.
-  listener(boost::asio::io_context& ioc, control_executor control, server_state& state);
+  // The acceptor's handlers run on `control`, the executor shutdown also uses. Sessions go to
+  // `workers` in turn; each must be run by one thread only, and all must outlive the sessions.
+  listener(const control_executor& control, std::vector<boost::asio::io_context*> workers,
+           server_state& state);
 
   // Resolves, binds and listens; the error is the one-line reason.
   boost::system::result<std::uint16_t, std::string> open(const std::string& host,
@@ -35,7 +40,8 @@ class listener : public std::enable_shared_from_this<listener> {
   void do_accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
-  boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> workers_;
+  std::size_t next_worker_ = 0;  // only touched on control
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   server_state& state_;
