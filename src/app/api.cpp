@@ -365,9 +365,11 @@ response api::preflight(context& ctx, std::string allow) {
   response res;
   res.status = 204;
   res.headers.emplace_back("Access-Control-Allow-Methods", std::move(allow));
+  // The X-Amz-* headers are those a browser signing with SigV4 sends (AuthType IAM).
   res.headers.emplace_back("Access-Control-Allow-Headers",
                            "Content-Type, Authorization, If-Match, If-None-Match, "
-                           "Idempotency-Key, X-Correlation-Id");
+                           "Idempotency-Key, X-Correlation-Id, X-Amz-Date, X-Amz-Security-Token, "
+                           "X-Amz-Content-Sha256");
   res.headers.emplace_back("Access-Control-Max-Age", "600");
   return res;
 }

@@ -504,6 +504,8 @@ TEST_F(ApiTest, CorsHeadersAndPreflightWhenConfigured) {
   EXPECT_EQ(pre.status, 204);
   EXPECT_EQ(pre.header("Access-Control-Allow-Methods"), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
   EXPECT_TRUE(pre.header("Access-Control-Allow-Headers")->find("If-Match") != std::string::npos);
+  EXPECT_TRUE(pre.header("Access-Control-Allow-Headers")->find("X-Amz-Security-Token") !=
+              std::string::npos);
 }
 
 TEST_F(ApiTest, RejectBuildsTheSameEnvelope) {

@@ -187,11 +187,22 @@ describe("with CORS configured", () => {
     assert.equal(call("DELETE", `/items/${itemId}`).status, 404);
   });
 
-  test("OPTIONS answers the preflight on every API path", () => {
-    for (const path of ["/items", `/items/${itemId}`, `/items/${itemId}/restore`]) {
-      const res = call("OPTIONS", path);
+  test("OPTIONS answers the preflight on every API path, as the edge's mock does", () => {
+    const headerSet = (value) => value.split(/,\s*/).map((h) => h.toLowerCase()).sort();
+    for (const path of ["/items", "/items/{id}", "/items/{id}/restore"]) {
+      const res = call("OPTIONS", path.replace("{id}", itemId));
       assert.equal(res.status, 204, path);
       assert.equal(res.headers["access-control-allow-origin"], CORS_ORIGIN);
+      // With CORS on, API Gateway answers the preflight itself: a browser must be allowed the
+      // same request headers either way, the SigV4 ones included for AuthType IAM.
+      const mock = doc.paths[path].options["x-amazon-apigateway-integration"]["Fn::If"][1];
+      const edge = mock.responses.default.responseParameters[
+        "method.response.header.Access-Control-Allow-Headers"].replace(/^'|'$/g, "");
+      const served = res.headers["access-control-allow-headers"];
+      assert.deepEqual(headerSet(served), headerSet(edge), path);
+      for (const h of ["authorization", "x-amz-date", "x-amz-security-token"]) {
+        assert.ok(headerSet(served).includes(h), `${path}: ${h} missing from ${served}`);
+      }
     }
   });
 
