@@ -92,8 +92,51 @@ std::string new_segment_id(core::random_source& random) {
   return id;
 }
 
+namespace {
+
+// The exception type for a failure DynamoDB did not name itself.
+std::string_view local_failure_type(dynamodb_error::kind kind) noexcept {
+  switch (kind) {
+    case dynamodb_error::kind::service:
+      return "ServiceError";
+    case dynamodb_error::kind::transport:
+      return "TransportError";
+    case dynamodb_error::kind::timeout:
+      return "Timeout";
+    case dynamodb_error::kind::deadline:
+      return "DeadlineExceeded";
+    case dynamodb_error::kind::crc_mismatch:
+      return "ChecksumMismatch";
+    case dynamodb_error::kind::bad_response:
+      return "BadResponse";
+    case dynamodb_error::kind::credentials:
+      return "NoCredentials";
+  }
+  return "Error";
+}
+
+void append_cause(std::string& out, const dynamodb_error& e, std::string_view exception_id) {
+  const bool remote = e.what == dynamodb_error::kind::service;
+  std::string_view type =
+      remote && !e.type.empty() ? std::string_view(e.type) : local_failure_type(e.what);
+  std::string message = e.message;
+  if (message.empty() && e.transport_error)
+    message = e.transport_error.message();
+  out.append(R"(,"cause":{"exceptions":[{"id":)");
+  core::append_json_string(out, exception_id);
+  out.append(R"(,"type":)");
+  core::append_json_string(out, type);
+  if (!message.empty()) {
+    out.append(R"(,"message":)");
+    core::append_json_string(out, message);
+  }
+  out.append(remote ? R"(,"remote":true}]})" : R"(,"remote":false}]})");
+}
+
+}  // namespace
+
 std::string format_dynamodb_subsegment(const trace_header& header, const call_record& call,
-                                       std::string_view id) {
+                                       std::string_view id, std::string_view exception_id) {
   using core::append_json_string;
   const double start = static_cast<double>(call.start_ms) / 1e3;
   const double end = start + static_cast<double>(call.duration_ns) / 1e9;
@@ -153,6 +196,8 @@ std::string format_dynamodb_subsegment(const trace_header& header, const call_re
     out.append(R"(,"error":true)");
   if (throttle)
     out.append(R"(,"throttle":true)");
+  if (call.error != nullptr && !exception_id.empty())
+    append_cause(out, *call.error, exception_id);
   out.push_back('}');
   return out;
 }

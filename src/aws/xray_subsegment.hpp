@@ -33,9 +33,12 @@ std::string new_segment_id(core::random_source& random);
 
 // The subsegment document for one DynamoDB call. Flags follow X-Ray's meaning: `fault` for a
 // 5xx or no usable answer (transport, timeout, deadline, checksum, credentials), `error` for a
-// 4xx, and `throttle` (with `error`) for 429 or a throttling exception.
+// 4xx, and `throttle` (with `error`) for 429 or a throttling exception. A failed call also
+// carries `cause.exceptions[0]` with `exception_id` (16 hex digits, unique in the trace), the
+// DynamoDB error type or what went wrong, its message, and `remote` when DynamoDB said it, so
+// the console shows why a call failed and not only that it did.
 std::string format_dynamodb_subsegment(const trace_header& header, const call_record& call,
-                                       std::string_view id);
+                                       std::string_view id, std::string_view exception_id = {});
 
 // The UDP payload the X-Ray daemon takes: the format header line, then the document.
 std::string xray_datagram(std::string_view document);

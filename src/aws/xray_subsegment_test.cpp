@@ -200,6 +200,46 @@ TEST(XraySubsegment, FlagsServerAndTransportFailuresAsFault) {
   }
 }
 
+json::object subsegment_with_cause(const call_record& c) {
+  auto h = parse_trace_header(header_text);
+  return parse(format_dynamodb_subsegment(h.value_or(trace_header{}), c, "0123456789abcdef",
+                                          "fedcba9876543210"));
+}
+
+TEST(XraySubsegment, AFailedCallSaysWhyInCause) {
+  dynamodb_error throttled;
+  throttled.http_status = 400;
+  throttled.type = "ProvisionedThroughputExceededException";
+  throttled.message = "Rate of requests exceeds the allowed throughput.";
+  call_record c = put_item_call();
+  c.http_status = 400;
+  c.error = &throttled;
+  json::object s = subsegment_with_cause(c);
+  ASSERT_TRUE(s.contains("cause")) << s;
+  const json::array& ex = s.at("cause").at("exceptions").as_array();
+  ASSERT_EQ(ex.size(), 1U);
+  EXPECT_EQ(ex[0].at("id").as_string(), "fedcba9876543210");
+  EXPECT_EQ(ex[0].at("type").as_string(), "ProvisionedThroughputExceededException");
+  EXPECT_EQ(ex[0].at("message").as_string(), throttled.message);
+  EXPECT_TRUE(ex[0].at("remote").as_bool());
+
+  dynamodb_error dropped;
+  dropped.what = dynamodb_error::kind::transport;
+  dropped.transport_error = make_error_code(boost::system::errc::connection_reset);
+  call_record t = put_item_call();
+  t.http_status = 0;
+  t.error = &dropped;
+  json::object f = subsegment_with_cause(t);
+  const json::object& e = f.at("cause").at("exceptions").as_array().at(0).as_object();
+  EXPECT_EQ(e.at("type").as_string(), "TransportError");
+  EXPECT_FALSE(e.at("message").as_string().empty());
+  EXPECT_FALSE(e.at("remote").as_bool());
+}
+
+TEST(XraySubsegment, ASuccessfulCallHasNoCause) {
+  EXPECT_FALSE(subsegment_with_cause(put_item_call()).contains("cause"));
+}
+
 TEST(XraySubsegment, EscapesWhatItCopies) {
   call_record c = put_item_call();
   c.table = "t\"1";

@@ -21,7 +21,8 @@ void xray_tracer::on_call(const call_record& record) noexcept {
     if (!header || !traced(*header))
       return;
     const std::string id = new_segment_id(random_);
-    emitter_.emit(xray_datagram(format_dynamodb_subsegment(*header, record, id)));
+    const std::string exception_id = record.error != nullptr ? new_segment_id(random_) : "";
+    emitter_.emit(xray_datagram(format_dynamodb_subsegment(*header, record, id, exception_id)));
   } catch (...) {  // NOLINT(bugprone-empty-catch): a lost trace must not fail the request
   }
 }
