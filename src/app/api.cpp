@@ -24,7 +24,7 @@ using core::make_error;
 
 namespace {
 
-constexpr std::size_t max_body_bytes = 64 * 1024;
+constexpr std::size_t max_body_bytes = std::size_t{64} * 1024;
 constexpr int default_page_size = 20;
 constexpr int max_page_size = 100;
 // A write that keeps losing the version race is retried this often before giving up with 409.

@@ -22,7 +22,7 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr std::string_view api_prefix = "/2018-06-01/runtime";
 // An event can be up to 6 MB; leave room.
-constexpr std::size_t max_event_bytes = 8 * 1024 * 1024;
+constexpr std::size_t max_event_bytes = std::size_t{8} * 1024 * 1024;
 constexpr auto post_timeout = std::chrono::seconds(10);
 }  // namespace
 

@@ -6,7 +6,7 @@
 
 namespace crud::main {
 namespace {
-constexpr std::size_t flush_threshold = 64 * 1024;
+constexpr std::size_t flush_threshold = std::size_t{64} * 1024;
 }
 
 void stdout_sink::write(std::string_view line) {

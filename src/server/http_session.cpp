@@ -29,12 +29,12 @@ using tcp = boost::asio::ip::tcp;
 namespace {
 
 // How much one read asks of the socket.
-constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t read_chunk = std::size_t{16} * 1024;
 // After the last response, how long and how much to keep reading (and discarding) what the
 // client still sends, so that closing does not reset the connection before it has read the
 // response (a close with unread data sends RST, which can destroy the response in flight).
 constexpr auto linger_timeout = std::chrono::seconds(2);
-constexpr std::size_t max_linger_bytes = 1024 * 1024;
+constexpr std::size_t max_linger_bytes = std::size_t{1024} * 1024;
 
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
