@@ -202,6 +202,12 @@ response api::fail(context& ctx, const api_error& error) {
   if (error.retry_after_s > 0) {
     res.headers.emplace_back("Retry-After", std::to_string(error.retry_after_s));
   }
+  if (error.code == core::error_code::unauthorized) {
+    // RFC 7235: a 401 names the scheme that would work.
+    res.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="crud-api")");
+  }
+  if (!error.cause.empty())
+    ctx.cause = error.cause;
   ctx.message = error.message;
   ctx.error_code = core::code_name(error.code);
   return res;

@@ -46,6 +46,8 @@ struct api_error {
   int status = 0;
   // Seconds for a Retry-After header; 0 means none.
   int retry_after_s = 0;
+  // What went wrong in detail, for the log line only; never sent to the client.
+  std::string cause;
 
   int http_status() const noexcept { return status != 0 ? status : default_status(code); }
 };

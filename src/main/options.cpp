@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace crud::main {
@@ -47,7 +48,7 @@ void add_common(CLI::App& cmd, options& o) {
 
 std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): main, before threads
-  return v && *v ? std::string(v) : fallback;
+  return v && *v ? std::string(v) : std::move(fallback);
 }
 
 // Checks that need more than one option or a parser; returns a one-line reason.
@@ -69,6 +70,10 @@ std::string validate(options& o) {
       return "--endpoint: '" + o.endpoint + "' is not an http or https URL";
     }
   }
+  if (!o.jwt_secret.empty() && !o.jwt_public_key_file.empty())
+    return "--jwt-secret and --jwt-public-key: give one or the other";
+  if (!o.authenticates() && (!o.jwt_issuer.empty() || !o.jwt_audience.empty()))
+    return "--jwt-issuer and --jwt-audience need --jwt-secret or --jwt-public-key";
   if (!o.cors_origin.empty()) {
     for (char c : o.cors_origin) {
       if (c < 0x21 || c > 0x7E)
@@ -121,6 +126,20 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
   if (chosen != nullptr)
     add_common(*chosen, o);
   invoke->add_option("--event", o.event_file, "Event file, or - for standard input");
+  if (chosen == serve) {
+    serve
+        ->add_option("--jwt-secret", o.jwt_secret,
+                     "Require HS256 bearer tokens signed with this secret (32+ bytes)")
+        ->envname("CRUD_JWT_SECRET");
+    serve
+        ->add_option("--jwt-public-key", o.jwt_public_key_file,
+                     "Require RS256 bearer tokens signed for this PEM public key file")
+        ->envname("CRUD_JWT_PUBLIC_KEY_FILE");
+    serve->add_option("--jwt-issuer", o.jwt_issuer, "Required iss claim of bearer tokens")
+        ->envname("CRUD_JWT_ISSUER");
+    serve->add_option("--jwt-audience", o.jwt_audience, "Required aud claim of bearer tokens")
+        ->envname("CRUD_JWT_AUDIENCE");
+  }
   app.require_subcommand(0, 1);
 
   std::string_view exe = args.empty() ? std::string_view() : std::string_view(args.front());

@@ -26,6 +26,13 @@ struct options {
   std::string log_level = "INFO";
   std::string service_name = "serverless-crud-api";
   std::string event_file = "-";
+  // serve only: bearer-token authentication (JWT). Unset, every caller is `public`.
+  std::string jwt_secret;           // HS256
+  std::string jwt_public_key_file;  // RS256, a PEM public key
+  std::string jwt_issuer;
+  std::string jwt_audience;
+
+  bool authenticates() const { return !jwt_secret.empty() || !jwt_public_key_file.empty(); }
 };
 
 struct parse_result {

@@ -2,17 +2,77 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
 
 #include "core/json_text.hpp"
+#include "core/jwt.hpp"
 #include "main/wiring.hpp"
 #include "server/http_server.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace crud::main {
 
+namespace {
+
+// The bearer-token verifier the options ask for; the error is a one-line reason.
+boost::system::result<std::optional<core::jwt_verifier>, std::string> make_verifier(
+    const options& o) {
+  if (!o.authenticates())
+    return std::optional<core::jwt_verifier>{};
+  core::jwt_settings settings;
+  settings.hs256_secret = o.jwt_secret;
+  settings.issuer = o.jwt_issuer;
+  settings.audience = o.jwt_audience;
+  const char* flag = o.jwt_secret.empty() ? "--jwt-public-key" : "--jwt-secret";
+  if (!o.jwt_public_key_file.empty()) {
+    std::ifstream in(o.jwt_public_key_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().empty())
+      return std::string(flag) + ": cannot read " + o.jwt_public_key_file;
+    settings.rs256_key_pem = text.str();
+  }
+  auto verifier = core::jwt_verifier::make(std::move(settings));
+  if (!verifier)
+    return std::string(flag) + ": " + verifier.error();
+  return std::optional<core::jwt_verifier>{std::move(*verifier)};
+}
+
+// `Authorization: Bearer <token>` (the scheme in any case, RFC 7235) to the token's subject.
+server::auth_outcome authenticate_bearer(const core::jwt_verifier& verifier,
+                                         const core::clock& clock, std::string_view header) {
+  constexpr std::string_view scheme = "bearer ";
+  if (header.empty())
+    return {std::nullopt, "no Authorization header"};
+  if (header.size() <= scheme.size() ||
+      !std::equal(scheme.begin(), scheme.end(), header.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
+    return {std::nullopt, "the Authorization header is not a Bearer token"};
+  std::string_view token = header.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
+  auto subject = verifier.verify(token, clock.wall_ms() / 1000);
+  if (!subject)
+    return {std::nullopt, "bearer token refused: " + subject.error().reason};
+  return {std::move(*subject), {}};
+}
+
+}  // namespace
+
 int run_serve(const options& o) {
+  auto verifier = make_verifier(o);
+  if (!verifier) {
+    std::fprintf(stderr, "crud-api: %s\n", verifier.error().c_str());
+    return 2;
+  }
   process p(::isatty(STDOUT_FILENO) == 1);
   // Reads come from the I/O threads and from the handler pool (a write reads first), so serve
   // keeps the store's full reader pool.
@@ -33,6 +93,11 @@ int run_serve(const options& o) {
   // SQLite reads are local and short, so they run on the I/O threads; writes block on the
   // group commit and run on the handler pool.
   config.inline_reads = o.store == "sqlite";
+  if (*verifier) {
+    config.authenticate = [&v = **verifier, &clock = p.clock](std::string_view header) {
+      return authenticate_bearer(v, clock, header);
+    };
+  }
 
   app::api& api = *p.api;
   server::server_handlers handlers{
@@ -52,6 +117,7 @@ int run_serve(const options& o) {
   core::append_json_int(extra, *port);
   extra.append(R"(,"store":)");
   core::append_json_string(extra, o.store);
+  extra.append(*verifier ? R"(,"auth":"jwt")" : R"(,"auth":"none")");
   p.log_event(o, "listening", extra);
   p.log.flush();
 

@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/system/result.hpp>
 
@@ -21,6 +23,12 @@
 #include "core/error.hpp"
 
 namespace crud::server {
+
+// What an authenticator says of a request: its owner, or why it is refused (for the log).
+struct auth_outcome {
+  std::optional<std::string> owner;
+  std::string reason;
+};
 
 struct server_config {
   std::string host = "127.0.0.1";
@@ -42,6 +50,11 @@ struct server_config {
   std::chrono::milliseconds shutdown_grace{25'000};
   bool handle_signals = true;            // SIGINT/SIGTERM -> graceful stop
   std::size_t max_connections = 10'000;  // beyond this, new connections are accepted and closed
+  // Optional: who is calling, from the Authorization header's value ("" when absent). When
+  // set, an API request it refuses gets 401; /health, /metrics and CORS preflights (which
+  // browsers send without credentials) are not asked. Unset, every caller is `public`.
+  // Called on I/O threads: it must be quick and thread-safe.
+  std::function<auth_outcome(std::string_view authorization)> authenticate;
 };
 
 struct server_handlers {

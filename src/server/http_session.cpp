@@ -244,6 +244,17 @@ void http_session::on_request() {
   }
   if (auto builtin = answer_builtin(req, state_))
     return do_write(std::move(*builtin));
+  if (const auto& authenticate = state_.config().authenticate;
+      authenticate && req.method != "OPTIONS") {
+    auth_outcome who = authenticate(req.header("Authorization").value_or(""));
+    if (!who.owner) {
+      core::api_error error =
+          core::make_error(core::error_code::unauthorized, "Missing or invalid bearer token");
+      error.cause = std::move(who.reason);
+      return do_write(state_.reject(req, error));
+    }
+    req.owner = std::move(*who.owner);
+  }
   if (state_.config().inline_reads && is_read_method(req.method)) {
     return do_write(state_.handle(req));
   }
@@ -363,7 +374,7 @@ app::request http_session::partial_request() const {
   std::string_view raw(static_cast<const char*>(buffer_.data().data()), buffer_.size());
   raw = raw.substr(0, std::min(raw.find("\r\n"), std::size_t{2048}));
   const auto method_end = raw.find(' ');
-  if (method_end == std::string_view::npos || method_end > 32)
+  if (method_end > 32)  // npos too: no space at all
     return req;
   const std::string_view method = raw.substr(0, method_end);
   if (!std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {

@@ -1,0 +1,146 @@
+// `crud-api serve --jwt-secret …`: bearer tokens decide who the caller is. Without a valid
+// token an API request gets 401 (and the log says why); with one, the token's subject is the
+// owner, and owners never see each other's items.
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/crypto.hpp"
+#include "support/child_process.hpp"
+#include "support/contract_checks.hpp"
+#include "support/server_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+namespace crud::e2e {
+namespace {
+
+namespace json = boost::json;
+
+const std::string secret = "an-e2e-secret-of-at-least-32-bytes!!";
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string token(const std::string& sub, std::int64_t exp, const std::string& key = secret) {
+  const std::string signed_part =
+      core::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+      core::base64url_encode(R"({"sub":")" + sub + R"(","exp":)" + std::to_string(exp) + "}");
+  return signed_part + "." +
+         core::base64url_encode(core::as_view(core::hmac_sha256(key, signed_part)));
+}
+
+header_list bearer(const std::string& sub) {
+  return {{"Authorization", "Bearer " + token(sub, now_s() + 600)}};
+}
+
+json::object logged(const server_process& server, const http_response& res) {
+  const std::string id = res.header("X-Request-Id").value_or("");
+  json::object found;
+  server.wait_for_line(
+      [&](std::string_view line) {
+        boost::system::error_code ec;
+        auto v = json::parse(line, ec);
+        if (ec || !v.is_object() || string_at(v.get_object(), "requestId") != id)
+          return false;
+        found = v.get_object();
+        return true;
+      },
+      std::chrono::seconds(5));
+  return found;
+}
+
+class ServeAuthE2e : public server_fixture {
+ protected:
+  std::vector<std::string> server_args() const override { return {"--jwt-secret", secret}; }
+};
+
+TEST_F(ServeAuthE2e, RequestsWithoutAValidTokenGet401AndTheLogSaysWhy) {
+  struct refused {
+    header_list headers;
+    std::string logged_cause;
+  };
+  const std::vector<refused> cases{
+      {{}, "no Authorization header"},
+      {{{"Authorization", "Basic YWxpY2U6cHc="}}, "not a Bearer token"},
+      {{{"Authorization", "Bearer " + token("alice", now_s() - 3600)}}, "expired"},
+      {{{"Authorization", "Bearer " + token("alice", now_s() + 600, std::string(40, 'x'))}},
+       "bad signature"},
+      {{{"Authorization", "Bearer not.a.token"}}, "refused"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.logged_cause);
+    for (const auto& res : {client().get("/items", c.headers),
+                            client().post("/items", R"({"name":"x"})", c.headers)}) {
+      EXPECT_TRUE(is_error(res, 401, "UNAUTHORIZED")) << describe(res);
+      EXPECT_EQ(res.header("WWW-Authenticate").value_or("").rfind("Bearer", 0), 0U)
+          << describe(res);
+      // Why is for the operator, not the caller.
+      EXPECT_EQ(res.body.find(c.logged_cause), std::string::npos) << res.body;
+      const json::object line = logged(server(), res);
+      EXPECT_EQ(line.if_contains("statusCode") ? line.at("statusCode").to_number<int>() : 0, 401);
+      EXPECT_NE(string_at(line, "cause").find(c.logged_cause), std::string::npos)
+          << json::serialize(line);
+    }
+  }
+  // Nothing was written by the refused POSTs.
+  const auto list = client().get("/items", bearer("alice"));
+  ASSERT_TRUE(is_success(list, 200)) << describe(list);
+  EXPECT_EQ(json::parse(list.body).at("data").as_array().size(), 0U);
+  // Probes and scrapers need no token.
+  EXPECT_EQ(client().get("/health").status, 200);
+  EXPECT_EQ(client().get("/metrics").status, 200);
+}
+
+TEST_F(ServeAuthE2e, TheTokenSubjectIsTheOwnerAndOwnersAreIsolated) {
+  const auto created = client().post("/items", R"({"name":"alice's"})", bearer("alice"));
+  ASSERT_TRUE(is_success(created, 201)) << describe(created);
+  const std::string id = string_at(json::parse(created.body).at("data").as_object(), "id");
+  EXPECT_EQ(string_at(logged(server(), created), "userId"), "alice");
+
+  EXPECT_TRUE(is_success(client().get("/items/" + id, bearer("alice")), 200));
+  EXPECT_TRUE(is_error(client().get("/items/" + id, bearer("bob")), 404, "NOT_FOUND"));
+  EXPECT_TRUE(is_error(client().del("/items/" + id, bearer("bob")), 404, "NOT_FOUND"));
+  const auto bobs = client().get("/items", bearer("bob"));
+  ASSERT_TRUE(is_success(bobs, 200));
+  EXPECT_EQ(json::parse(bobs.body).at("data").as_array().size(), 0U);
+  const auto alices = client().get("/items", bearer("alice"));
+  ASSERT_TRUE(is_success(alices, 200));
+  EXPECT_EQ(json::parse(alices.body).at("data").as_array().size(), 1U);
+  // The scheme is case-insensitive (RFC 7235).
+  EXPECT_TRUE(is_success(
+      client().get("/items/" + id, {{"Authorization", "bearer " + token("alice", now_s() + 60)}}),
+      200));
+}
+
+TEST(ServeConfigE2e, BadJwtOptionsExit2NamingThem) {
+  temp_dir dir;
+  const auto db = (dir.path() / "items.db").string();
+  const auto key_file = (dir.path() / "missing.pem").string();
+  struct bad_case {
+    std::vector<std::string> args;
+    env_list env;
+    std::string named;
+  };
+  const std::vector<bad_case> cases{
+      {{"serve", "--db", db, "--jwt-secret", "short"}, {}, "--jwt-secret"},
+      {{"serve", "--db", db}, {{"CRUD_JWT_SECRET", "short"}}, "--jwt-secret"},
+      {{"serve", "--db", db, "--jwt-public-key", key_file}, {}, "--jwt-public-key"},
+      {{"serve", "--db", db, "--jwt-secret", secret, "--jwt-public-key", key_file}, {}, "--jwt"},
+      {{"serve", "--db", db, "--jwt-issuer", "https://issuer.example"}, {}, "--jwt-issuer"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_crud_api(c.args, c.env, std::chrono::seconds(20));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(db)) << "a failed start created the database";
+}
+
+}  // namespace
+}  // namespace crud::e2e
