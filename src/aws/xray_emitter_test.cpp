@@ -36,8 +36,9 @@ TEST(XrayEmitter, RejectsWhatIsNotAnAddress) {
                            "host:20x0", "tcp:127.0.0.1:2000", "http:127.0.0.1:2000 udp:h:1"}) {
     auto a = parse_daemon_address(text);
     EXPECT_FALSE(a.has_value()) << "'" << text << "'";
-    if (!a.has_value())
+    if (!a.has_value()) {
       EXPECT_FALSE(a.error().empty());
+    }
   }
 }
 

@@ -23,10 +23,14 @@ app::response answer(const app::request& req, server_state& state, int status,
 
 }  // namespace
 
+bool is_builtin_path(std::string_view path) noexcept {
+  return path == "/health" || path == "/metrics";
+}
+
 std::optional<app::response> answer_builtin(const app::request& req, server_state& state) {
-  const bool health = req.path == "/health";
-  if (!health && req.path != "/metrics")
+  if (!is_builtin_path(req.path))
     return std::nullopt;
+  const bool health = req.path == "/health";
 
   if (req.method != "GET" && req.method != "HEAD") {
     app::response res =

@@ -5,12 +5,16 @@
 // X-Correlation-Id headers as the app's; a method other than GET or HEAD gets the app's 405.
 
 #include <optional>
+#include <string_view>
 
 #include "app/http_types.hpp"
 
 namespace crud::server {
 
 class server_state;
+
+// Whether the server answers `path` itself.
+bool is_builtin_path(std::string_view path) noexcept;
 
 // The response for a built-in route, or nullopt when `req` is for the app.
 std::optional<app::response> answer_builtin(const app::request& req, server_state& state);

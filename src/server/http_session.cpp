@@ -228,8 +228,20 @@ void http_session::on_request() {
       to_app_request(parser_->release(), target ? std::move(*target) : request_target{});
   parser_.reset();
 
+  // Who is calling, when the server authenticates API requests (preflights and the built-in
+  // routes need no credentials).
+  const auto& authenticate = state_.config().authenticate;
+  const bool needs_owner =
+      authenticate && target && req.method != "OPTIONS" && !is_builtin_path(req.path);
+  auth_outcome who;
+  if (needs_owner)
+    who = authenticate(req.header("Authorization").value_or(""));
+  // A caller with a good token is limited as an owner (the contract's "owner's rate"), so
+  // owners behind one address do not share a bucket; anything else, refused tokens included,
+  // is limited by its address.
   if (state_.limiter().enabled()) {
-    const rate_decision decision = state_.limiter().acquire(client_key_);
+    const rate_decision decision =
+        state_.limiter().acquire(who.owner ? "owner " + *who.owner : client_key_);
     if (!decision.allowed) {
       state_.stats().rate_limited();
       core::api_error error =
@@ -244,9 +256,7 @@ void http_session::on_request() {
   }
   if (auto builtin = answer_builtin(req, state_))
     return do_write(std::move(*builtin));
-  if (const auto& authenticate = state_.config().authenticate;
-      authenticate && req.method != "OPTIONS") {
-    auth_outcome who = authenticate(req.header("Authorization").value_or(""));
+  if (needs_owner) {
     if (!who.owner) {
       core::api_error error =
           core::make_error(core::error_code::unauthorized, "Missing or invalid bearer token");

@@ -117,6 +117,18 @@ TEST_F(ServeAuthE2e, TheTokenSubjectIsTheOwnerAndOwnersAreIsolated) {
       200));
 }
 
+TEST_F(ServeAuthE2e, RateLimitIsPerOwnerOnceTheTokenIsGood) {
+  restart({"--jwt-secret", secret, "--rate-limit", "1", "--rate-burst", "3"});
+  http_response limited;
+  for (int i = 0; i < 10 && limited.status != 429; ++i)
+    limited = client().get("/items", bearer("alice"));
+  ASSERT_TRUE(is_error(limited, 429, "RATE_LIMITED")) << describe(limited);
+  // Same address, another owner: a bucket of its own.
+  EXPECT_TRUE(is_success(client().get("/items", bearer("bob")), 200));
+  // Refused tokens are limited by address, and alice's bucket is not the address's.
+  EXPECT_TRUE(is_error(client().get("/items"), 401, "UNAUTHORIZED"));
+}
+
 TEST(ServeConfigE2e, BadJwtOptionsExit2NamingThem) {
   temp_dir dir;
   const auto db = (dir.path() / "items.db").string();
