@@ -2,8 +2,16 @@
 // token an API request gets 401 (and the log says why); with one, the token's subject is the
 // owner, and owners never see each other's items.
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
 #include <boost/json.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -127,6 +135,71 @@ TEST_F(ServeAuthE2e, RateLimitIsPerOwnerOnceTheTokenIsGood) {
   EXPECT_TRUE(is_success(client().get("/items", bearer("bob")), 200));
   // Refused tokens are limited by address, and alice's bucket is not the address's.
   EXPECT_TRUE(is_error(client().get("/items"), 401, "UNAUTHORIZED"));
+}
+
+// An RSA key made for the test: the public half written as a PEM file, and RS256 tokens.
+class rsa_signer {
+ public:
+  rsa_signer() : key_(EVP_RSA_gen(2048), &EVP_PKEY_free) {}
+
+  void write_public_pem(const std::filesystem::path& file) const {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+    PEM_write_bio_PUBKEY(bio.get(), key_.get());
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio.get(), &data);
+    std::ofstream(file, std::ios::binary).write(data, n);
+  }
+
+  std::string token(const std::string& claims) const {
+    const std::string signed_part = core::base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." +
+                                    core::base64url_encode(claims);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get());
+    const auto* in = reinterpret_cast<const unsigned char*>(signed_part.data());
+    std::size_t len = 0;
+    EVP_DigestSign(ctx.get(), nullptr, &len, in, signed_part.size());
+    std::string sig(len, '\0');
+    EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                   signed_part.size());
+    sig.resize(len);
+    return signed_part + "." + core::base64url_encode(sig);
+  }
+
+ private:
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key_;
+};
+
+TEST_F(ServeAuthE2e, Rs256TokensAreCheckedWithThePublicKeyFileIssuerAndAudience) {
+  const rsa_signer signer;
+  const auto key_file = dir() / "issuer.pem";
+  signer.write_public_pem(key_file);
+  restart({"--jwt-public-key", key_file.string(), "--jwt-issuer", "https://issuer.example",
+           "--jwt-audience", "crud-client"});
+  const auto claims = [](const std::string& iss, const std::string& aud) {
+    return R"({"sub":"carol","iss":")" + iss + R"(","aud":")" + aud + R"(","exp":)" +
+           std::to_string(now_s() + 600) + "}";
+  };
+  const auto as = [](const std::string& t) {
+    return header_list{{"Authorization", "Bearer " + t}};
+  };
+  const auto created =
+      client().post("/items", R"({"name":"carol's"})",
+                    as(signer.token(claims("https://issuer.example", "crud-client"))));
+  ASSERT_TRUE(is_success(created, 201)) << describe(created);
+  EXPECT_EQ(string_at(logged(server(), created), "userId"), "carol");
+  EXPECT_TRUE(is_error(
+      client().get("/items", as(signer.token(claims("https://evil.example", "crud-client")))), 401,
+      "UNAUTHORIZED"));
+  EXPECT_TRUE(
+      is_error(client().get("/items", as(signer.token(claims("https://issuer.example", "other")))),
+               401, "UNAUTHORIZED"));
+  // The shared-secret token of the other tests means nothing to an RS256 server.
+  EXPECT_TRUE(is_error(client().get("/items", bearer("carol")), 401, "UNAUTHORIZED"));
+  // Another key's signature is refused.
+  const rsa_signer stranger;
+  EXPECT_TRUE(is_error(
+      client().get("/items", as(stranger.token(claims("https://issuer.example", "crud-client")))),
+      401, "UNAUTHORIZED"));
 }
 
 TEST(ServeConfigE2e, BadJwtOptionsExit2NamingThem) {
