@@ -3,14 +3,13 @@
 #include <algorithm>
 
 namespace crud::app {
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
            return lower(x) == lower(y);
          });
 }
-}  // namespace
 
 std::optional<std::string_view> find_field(const field_list& fields, std::string_view name) {
   for (const auto& [key, value] : fields) {

@@ -16,6 +16,9 @@ using field_list = std::vector<std::pair<std::string, std::string>>;
 // Case-insensitive lookup of the first field named `name`.
 std::optional<std::string_view> find_field(const field_list& fields, std::string_view name);
 
+// ASCII case-insensitive equality, as HTTP field names and auth schemes compare.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
 struct request {
   std::string method;  // upper case, e.g. "GET"
   std::string path;    // percent-decoded, without any API Gateway stage prefix

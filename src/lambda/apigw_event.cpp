@@ -19,14 +19,10 @@ namespace json = boost::json;
 
 using decode_result = boost::system::result<decoded_event, std::string>;
 
+using app::iequals;
+
 char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ascii_lower(x) == ascii_lower(y);
-         });
 }
 
 std::string to_lower(std::string_view s) {

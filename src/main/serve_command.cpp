@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/http_types.hpp"
 #include "core/json_text.hpp"
 #include "core/jwt.hpp"
 #include "main/wiring.hpp"
@@ -52,9 +51,7 @@ server::auth_outcome authenticate_bearer(const core::jwt_verifier& verifier,
   constexpr std::string_view scheme = "bearer ";
   if (header.empty())
     return {std::nullopt, "no Authorization header"};
-  if (header.size() <= scheme.size() ||
-      !std::equal(scheme.begin(), scheme.end(), header.begin(),
-                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
+  if (header.size() <= scheme.size() || !app::iequals(header.substr(0, scheme.size()), scheme))
     return {std::nullopt, "the Authorization header is not a Bearer token"};
   std::string_view token = header.substr(scheme.size());
   while (!token.empty() && token.front() == ' ')

@@ -240,8 +240,12 @@ void http_session::on_request() {
   // owners behind one address do not share a bucket; anything else, refused tokens included,
   // is limited by its address.
   if (state_.limiter().enabled()) {
+    // The address key is the session's own string; only an owner's key is built.
+    std::string owner_key;
+    if (who.owner)
+      owner_key = "owner " + *who.owner;
     const rate_decision decision =
-        state_.limiter().acquire(who.owner ? "owner " + *who.owner : client_key_);
+        state_.limiter().acquire(who.owner ? std::string_view(owner_key) : client_key_);
     if (!decision.allowed) {
       state_.stats().rate_limited();
       core::api_error error =
