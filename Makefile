@@ -79,16 +79,61 @@ clean-package:
 # --- sam build (template.yaml: `Metadata: BuildMethod: makefile`) ------------------------------
 # `sam build` runs `make build-<LogicalId>` in the repository root with ARTIFACTS_DIR set (use
 # `--build-in-source`, as samconfig.toml does, or it copies the whole tree first). All four
-# functions ship the same bootstrap, the one in `make package`'s zip for LAMBDA_ARCH, which must
-# match the stack's Architecture parameter: `LAMBDA_ARCH=x86_64 sam build` for x86_64.
-LAMBDA_ARCH ?= arm64
+# functions ship the same bootstrap: crud-api alone, built with what is installed (no apt, no
+# root), for the architecture the stack deploys with. That is read where `sam deploy` reads it:
+# samconfig.toml's parameter_overrides, else template.yaml's default; LAMBDA_ARCH overrides both
+# (set it to what you pass to --parameter-overrides). The copy is refused unless its ELF machine
+# is that architecture, so a mismatched binary never reaches ARTIFACTS_DIR.
 SAM_FUNCTIONS := CreateFunction ReadFunction UpdateFunction DeleteFunction
+SAM_TEMPLATE ?= template.yaml
+SAM_CONFIG ?= samconfig.toml
+AARCH64_CXX ?= aarch64-linux-gnu-g++
+sam_config_arch = $(shell sed -n 's/^parameter_overrides *=.*Architecture=\\"\([A-Za-z0-9_]*\)\\".*/\1/p' $(SAM_CONFIG) 2>/dev/null | head -n1)
+sam_template_arch = $(shell awk '/^Parameters:/{p=1;next} /^[^ #]/{p=0} p&&/^  Architecture:/{a=1;next} a&&/^  [^ ]/{a=0} a&&/^    Default:/{print $$2;exit}' $(SAM_TEMPLATE))
+ifeq ($(strip $(LAMBDA_ARCH)),)
+LAMBDA_ARCH := $(or $(sam_config_arch),$(sam_template_arch))
+endif
+# ELF e_machine, bytes 18-19, little-endian: x86_64 62 (0x3e), arm64 183 (0xb7).
+elf_machine_x86_64 := 3e 00
+elf_machine_arm64 := b7 00
+host_arch := $(subst aarch64,arm64,$(shell uname -m))
 
-.PHONY: $(addprefix build-,$(SAM_FUNCTIONS))
+.PHONY: $(addprefix build-,$(SAM_FUNCTIONS)) sam-lambda-arch sam-bootstrap
+sam-lambda-arch:
+	@echo $(LAMBDA_ARCH)
+
 $(addprefix build-,$(SAM_FUNCTIONS)):
 	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
-	$(MAKE) --no-print-directory $(if $(filter x86_64,$(LAMBDA_ARCH)),package-x86_64,package)
+	@case "$(LAMBDA_ARCH)" in x86_64|arm64) ;; *) echo "$@: unknown architecture '$(LAMBDA_ARCH)' (x86_64 or arm64)" >&2; exit 2;; esac
+ifeq ($(LAMBDA_ARCH),$(host_arch))
+	@missing=""; for c in cmake ninja g++; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	  test -z "$$missing" || { echo "$@: missing$$missing (scripts/install-deps.sh installs them)" >&2; exit 2; }
+	test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	@grep -q '^CRUD_STATIC_RUNTIME:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+	  { echo "$@: $(BUILD) is not a static-runtime Release build, so it is no Lambda artifact" >&2; exit 2; }
+	cmake --build $(BUILD) --target crud-api -j $(JOBS)
+	$(MAKE) --no-print-directory sam-bootstrap BOOTSTRAP_SRC=$(BUILD)/crud-api
+else ifeq ($(LAMBDA_ARCH)-$(host_arch),arm64-x86_64)
+	@missing=""; command -v $(AARCH64_CXX) >/dev/null || missing="$$missing $(AARCH64_CXX) (g++-aarch64-linux-gnu)"; \
+	  for lib in libssl.a libcrypto.a libsqlite3.a; do \
+	    test -f /usr/lib/aarch64-linux-gnu/$$lib || missing="$$missing /usr/lib/aarch64-linux-gnu/$$lib"; done; \
+	  test -z "$$missing" || { echo "$@: building for arm64 on $(host_arch) needs a cross toolchain; missing:$$missing." \
+	    "Install them with scripts/install-deps.sh --package (root), or deploy x86_64: set Architecture=x86_64" \
+	    "in samconfig.toml's parameter_overrides (or LAMBDA_ARCH=x86_64 with --parameter-overrides Architecture=x86_64)." >&2; exit 2; }
+	test -f $(ARM64_BUILD)/build.ninja || cmake -S . -B $(ARM64_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+	  -DCRUD_BUILD_TESTS=OFF -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/aarch64-linux-gnu.toolchain.cmake
+	cmake --build $(ARM64_BUILD) --target crud-api -j $(JOBS)
+	$(MAKE) --no-print-directory sam-bootstrap BOOTSTRAP_SRC=$(ARM64_BUILD)/crud-api
+else
+	@echo "$@: cannot build $(LAMBDA_ARCH) on $(host_arch): no cross toolchain for it is set up here" >&2; exit 2
+endif
+
+# The last step of build-<Function>: the binary becomes ARTIFACTS_DIR/bootstrap only if its ELF
+# machine is LAMBDA_ARCH's.
+sam-bootstrap:
+	@test -n "$(ARTIFACTS_DIR)" -a -n "$(BOOTSTRAP_SRC)" || { echo "$@: needs ARTIFACTS_DIR and BOOTSTRAP_SRC" >&2; exit 2; }
+	@magic=$$(od -An -tx1 -N4 "$(BOOTSTRAP_SRC)" | xargs); got=$$(od -An -tx1 -j18 -N2 "$(BOOTSTRAP_SRC)" | xargs); \
+	  test "$$magic" = "7f 45 4c 46" -a "$$got" = "$(elf_machine_$(LAMBDA_ARCH))" || { \
+	    echo "$@: $(BOOTSTRAP_SRC) is not an $(LAMBDA_ARCH) executable (ELF machine $$got), refusing to ship it" >&2; exit 1; }
 	mkdir -p "$(ARTIFACTS_DIR)"
-	python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("bootstrap", sys.argv[2])' \
-	  $(BUILD)/lambda/$(LAMBDA_ARCH)/crud-api.zip "$(ARTIFACTS_DIR)"
-	chmod 0755 "$(ARTIFACTS_DIR)/bootstrap"
+	install -m 0755 "$(BOOTSTRAP_SRC)" "$(ARTIFACTS_DIR)/bootstrap"

@@ -56,6 +56,24 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The deployment tests (tests/deploy/*_test.py) run AWS's own tools on python3: the SAM
+# translator, cfn-lint, openapi-spec-validator, PyYAML and moto. There is no pip registry to fetch
+# them from; they come with the machine image, so a missing one is reported, not installed.
+if ! python3 - <<'PY'
+import importlib.util, sys
+wanted = {"samtranslator": "aws-sam-translator", "cfnlint": "cfn-lint",
+          "openapi_spec_validator": "openapi-spec-validator", "yaml": "PyYAML", "moto": "moto"}
+missing = [f"{module} ({dist})" for module, dist in wanted.items() if importlib.util.find_spec(module) is None]
+if missing:
+    print(f"install-deps: python3 ({sys.executable}) cannot import: {', '.join(missing)}. "
+          "They come with the machine image (there is no pip registry here); use the image's "
+          "python3, first on PATH, for the deploy tests.", file=sys.stderr)
+    sys.exit(1)
+PY
+then
+  exit 1
+fi
+
 # npm packages (dynalite for the DynamoDB tests), pinned by package-lock.json.
 if [[ -f package-lock.json ]]; then
   if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then

@@ -2,19 +2,17 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <span>
 #include <utility>
 
 #include "app/access_log.hpp"
-#include "app/conditional.hpp"
-#include "app/idempotency.hpp"
-#include "app/media_type.hpp"
+#include "app/store_errors.hpp"
 #include "core/envelope.hpp"
-#include "core/item_input.hpp"
-#include "core/json_text.hpp"
+#include "core/hex.hpp"
+#include "core/item.hpp"
 
 namespace crud::app {
 
@@ -25,104 +23,30 @@ using core::make_error;
 namespace {
 
 constexpr std::size_t max_body_bytes = std::size_t{64} * 1024;
-constexpr int default_page_size = 20;
-constexpr int max_page_size = 100;
-// A write that keeps losing the version race is retried this often before giving up with 409.
-constexpr int max_write_attempts = 8;
 constexpr std::size_t max_correlation_id_length = 128;
-
-constexpr std::string_view items_path = "/items";
 constexpr std::string_view json_content_type = "application/json; charset=utf-8";
 
 bool is_printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7E; });
 }
 
-api_error validation_error(std::string field, std::string reason) {
-  api_error e = make_error(error_code::validation_failed, "Validation failed");
-  e.details.push_back({std::move(field), std::move(reason)});
-  return e;
+api_error no_route(const request& req) {
+  return make_error(error_code::not_found, "No route for " + req.path);
 }
 
-api_error not_found() {
-  return make_error(error_code::not_found, "Item not found");
+// The last resort when not even the context could be built (out of memory).
+response bare_500() {
+  return response{500, {{"Content-Type", std::string(json_content_type)}}, "{}"};
 }
 
-// The methods a path answers, given which operations this deployment serves.
-std::string allow_for(std::string_view route, const operation_set& ops, bool cors) {
-  std::string allow;
-  auto add = [&](std::string_view m) {
-    if (!allow.empty())
-      allow.append(", ");
-    allow.append(m);
-  };
-  if (route == "collection") {
-    if (ops.read) {
-      add("GET");
-      add("HEAD");
-    }
-    if (ops.create)
-      add("POST");
-  } else if (route == "item") {
-    if (ops.read) {
-      add("GET");
-      add("HEAD");
-    }
-    if (ops.update) {
-      add("PUT");
-      add("PATCH");
-    }
-    if (ops.remove)
-      add("DELETE");
-  } else if (ops.update) {
-    add("POST");
-  }
-  if (cors)
-    add("OPTIONS");
-  return allow;
-}
-
-std::optional<int> parse_limit(std::string_view text) {
-  int value = 0;
-  if (text.empty() || text.size() > 3)
-    return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return std::nullopt;
-  if (value < 1 || value > max_page_size)
-    return std::nullopt;
-  return value;
-}
-
-response item_response(int status, const core::item& it, std::string_view message) {
-  response res;
-  res.status = status;
-  res.body = core::item_envelope(status, it, message);
-  res.headers.emplace_back("ETag", core::etag_for(it));
-  return res;
-}
+const transport_hooks no_hooks;
 
 }  // namespace
-
-struct api::context {
-  const request& req;
-  std::string request_id;
-  std::string correlation_id;  // for the log: the client's, else API Gateway's, else ours
-  bool client_correlation = false;
-  std::int64_t start_ns = 0;
-  operation op = operation::unknown;
-  std::string item_id;
-  std::string message;
-  std::string_view error_code;
-  std::string cause;
-  store::call_options opts;
-};
 
 api::api(api_config config, api_dependencies deps, core::cursor_codec cursors)
     : config_(std::move(config)),
       deps_(deps),
-      cursors_(std::move(cursors)),
-      ids_(deps.clock, deps.random) {}
+      handlers_(config_, deps.store, deps.clock, deps.random, std::move(cursors)) {}
 
 std::string api::new_request_id() {
   // A version-4 UUID.
@@ -130,21 +54,23 @@ std::string api::new_request_id() {
   deps_.random.fill(std::as_writable_bytes(std::span(b)));
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0F) | 0x40);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3F) | 0x80);
-  static constexpr char hex[] = "0123456789abcdef";
   std::string id;
   id.reserve(36);
   for (std::size_t i = 0; i < b.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10)
       id.push_back('-');
-    id.push_back(hex[b[i] >> 4]);
-    id.push_back(hex[b[i] & 0xF]);
+    core::append_hex(id, b[i]);
   }
   return id;
 }
 
-void api::identify(context& ctx, std::string request_id) {
-  ctx.request_id = std::move(request_id);
+// Stage 1.
+void api::identify(request_context& ctx) {
   const request& req = ctx.req;
+  ctx.start_ns = deps_.clock.steady_ns();
+  ctx.request_id = req.request_id.empty() ? new_request_id() : req.request_id;
+  ctx.opts.deadline_ms = req.deadline_ms;
+  ctx.opts.trace_header = req.trace_header;
   auto client = req.header("X-Correlation-Id");
   if (client && !client->empty() && client->size() <= max_correlation_id_length &&
       is_printable_ascii(*client)) {
@@ -158,51 +84,173 @@ void api::identify(context& ctx, std::string request_id) {
 }
 
 response api::handle(const request& req) noexcept {
-  std::optional<context> ctx;
+  return handle(req, no_hooks);
+}
+
+response api::handle(const request& req, const transport_hooks& hooks) noexcept {
+  std::optional<request_context> ctx;
   try {
-    ctx.emplace(context{req});
-    ctx->start_ns = deps_.clock.steady_ns();
-    identify(*ctx, req.request_id.empty() ? new_request_id() : req.request_id);
-    ctx->opts.deadline_ms = req.deadline_ms;
-    ctx->opts.trace_header = req.trace_header;
-    return finish(*ctx, dispatch(*ctx));
+    ctx.emplace(req);
+    identify(*ctx);
+    auto out = admit_route_and_handle(*ctx, hooks);
+    return finish(*ctx, out ? std::move(*out) : fail(*ctx, out.error()));
   } catch (const std::exception& e) {
     if (!ctx)
-      return response{500, {{"Content-Type", std::string(json_content_type)}}, "{}"};
+      return bare_500();
     ctx->cause = e.what();
   } catch (...) {
     if (!ctx)
-      return response{500, {{"Content-Type", std::string(json_content_type)}}, "{}"};
+      return bare_500();
     ctx->cause = "unknown exception";
   }
-  api_error e = make_error(error_code::internal, "Internal server error");
-  response res;
-  res.status = e.http_status();
-  res.body = core::error_envelope(e, ctx->request_id);
-  ctx->message = e.message;
-  ctx->error_code = core::code_name(e.code);
-  return finish(*ctx, std::move(res));
+  try {
+    return finish(*ctx, fail(*ctx, make_error(error_code::internal, "Internal server error")));
+  } catch (...) {
+    return bare_500();
+  }
 }
 
 response api::reject(const request& req, const api_error& error) noexcept {
   try {
-    context ctx{req};
-    ctx.start_ns = deps_.clock.steady_ns();
-    identify(ctx, new_request_id());
+    request_context ctx(req);
+    identify(ctx);
     return finish(ctx, fail(ctx, error));
   } catch (...) {
-    return response{500, {{"Content-Type", std::string(json_content_type)}}, "{}"};
+    return bare_500();
   }
 }
 
-response api::fail(context& ctx, const api_error& error) {
+// Stages 2 to 4.
+outcome api::admit_route_and_handle(request_context& ctx, const transport_hooks& hooks) {
+  const request& req = ctx.req;
+  const bool cors = !config_.cors_origin.empty();
+  const route_match match = match_route(req.path, static_cast<bool>(hooks.render_metrics));
+  ctx.op = operation_for(match.route, req.method);
+
+  // Stage 2. Preflights (browsers send them without credentials) and the transport's own
+  // routes are not authenticated; everything is rate-limited, by owner once one is known.
+  std::optional<std::string> refused_because;
+  if (hooks.authenticate && req.method != "OPTIONS" && !is_local(match.route)) {
+    auto who = hooks.authenticate(req);
+    if (who)
+      ctx.owner = std::move(*who);
+    else
+      refused_because = std::move(who.error());
+  }
+  if (hooks.rate_limit) {
+    const bool vouched =
+        hooks.authenticate && !refused_because && !is_local(match.route) && req.method != "OPTIONS";
+    auto wait =
+        hooks.rate_limit(req, vouched ? std::optional<std::string_view>(ctx.owner) : std::nullopt);
+    if (wait) {
+      api_error e = make_error(error_code::rate_limited, "Too many requests; retry later");
+      e.retry_after_s = *wait;
+      return e;
+    }
+  }
+  if (refused_because) {
+    api_error e = make_error(error_code::unauthorized, "Missing or invalid bearer token");
+    e.cause = std::move(*refused_because);
+    return e;
+  }
+
+  // Stage 3.
+  if (match.route == route_id::none)
+    return no_route(req);
+  if (is_local(match.route))
+    return answer_local(ctx, match.route, hooks);
+  if (req.method == "OPTIONS" && cors)
+    return preflight(ctx, match.route);
+  if (!route_has_method(match.route, req.method) || !serves(config_.operations, ctx.op)) {
+    api_error e =
+        make_error(error_code::method_not_allowed, "Method " + req.method + " is not allowed here");
+    response res = fail(ctx, e);
+    res.headers.emplace_back("Allow", allow_header(match.route, config_.operations, cors));
+    return res;
+  }
+  if (req.body.size() > max_body_bytes)
+    return make_error(error_code::payload_too_large, "Request body exceeds 64 KiB");
+  if (match.route != route_id::collection) {
+    if (!core::is_item_id(match.item_id))
+      return item_not_found();
+    ctx.item_id = std::string(match.item_id);
+  }
+
+  // Stage 4.
+  return dispatch(ctx, match);
+}
+
+outcome api::dispatch(request_context& ctx, const route_match& match) {
+  switch (ctx.op) {
+    case operation::create_item:
+      return handlers_.create(ctx);
+    case operation::list_items:
+      return handlers_.list(ctx);
+    case operation::get_item:
+      return handlers_.get(ctx, match.item_id);
+    case operation::update_item:
+      return handlers_.update(ctx, match.item_id, false);
+    case operation::patch_item:
+      return handlers_.update(ctx, match.item_id, true);
+    case operation::delete_item:
+      return handlers_.remove(ctx, match.item_id);
+    case operation::restore_item:
+      return handlers_.restore(ctx, match.item_id);
+    case operation::preflight:
+    case operation::unknown:
+      break;
+  }
+  return no_route(ctx.req);
+}
+
+// The transport's own routes: a liveness probe that touches nothing, and the metrics scrape.
+outcome api::answer_local(request_context& ctx, route_id route, const transport_hooks& hooks) {
+  const request& req = ctx.req;
+  if (!route_has_method(route, req.method)) {
+    response res = fail(ctx, make_error(error_code::method_not_allowed,
+                                        "Method " + req.method + " is not allowed here"));
+    res.headers.emplace_back("Allow", allow_header(route, config_.operations, false));
+    return res;
+  }
+  ctx.success_level = log_level::debug;  // probes and scrapes would drown the request log
+  response res;
+  res.status = 200;
+  if (route == route_id::health) {
+    ctx.message = "Healthy";
+    res.body = R"({"status":"ok"})";
+  } else {
+    ctx.message = "Metrics";
+    res.headers.emplace_back("Content-Type", prometheus_content_type);
+    res.body = hooks.render_metrics();
+  }
+  // Probes and scrapes want the live value, never a cached one.
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
+}
+
+response api::preflight(request_context& ctx, route_id route) {
+  ctx.op = operation::preflight;
+  ctx.message = "Preflight";
+  response res;
+  res.status = 204;
+  res.headers.emplace_back("Access-Control-Allow-Methods",
+                           allow_header(route, config_.operations, true));
+  // The X-Amz-* headers are those a browser signing with SigV4 sends (AuthType IAM).
+  res.headers.emplace_back("Access-Control-Allow-Headers",
+                           "Content-Type, Authorization, If-Match, If-None-Match, "
+                           "Idempotency-Key, X-Correlation-Id, X-Amz-Date, X-Amz-Security-Token, "
+                           "X-Amz-Content-Sha256");
+  res.headers.emplace_back("Access-Control-Max-Age", "600");
+  return res;
+}
+
+response api::fail(request_context& ctx, const api_error& error) {
   response res;
   res.status = error.http_status();
   res.body = core::error_envelope(error, ctx.request_id);
-  if (error.retry_after_s > 0) {
+  if (error.retry_after_s > 0)
     res.headers.emplace_back("Retry-After", std::to_string(error.retry_after_s));
-  }
-  if (error.code == core::error_code::unauthorized) {
+  if (error.code == error_code::unauthorized) {
     // RFC 7235: a 401 names the scheme that would work.
     res.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="crud-api")");
   }
@@ -213,35 +261,16 @@ response api::fail(context& ctx, const api_error& error) {
   return res;
 }
 
-response api::fail_store(context& ctx, const boost::system::error_code& ec) {
-  if (ec == store::errc::not_found)
-    return fail(ctx, not_found());
-  if (ec == store::errc::unavailable) {
-    api_error e =
-        make_error(error_code::unavailable, "The service is temporarily unavailable; retry later");
-    e.retry_after_s = 1;
-    ctx.cause = ec.message();
-    return fail(ctx, e);
-  }
-  ctx.cause = ec.message();
-  return fail(ctx, make_error(error_code::internal, "Internal server error"));
-}
-
-response api::method_not_allowed(context& ctx, std::string allow) {
-  response res = fail(ctx, make_error(error_code::method_not_allowed,
-                                      "Method " + ctx.req.method + " is not allowed here"));
-  res.headers.emplace_back("Allow", std::move(allow));
-  return res;
-}
-
-response api::finish(context& ctx, response res) noexcept {
+// Stage 5.
+response api::finish(request_context& ctx, response res) noexcept {
   try {
     res.op = ctx.op;
     res.item_id = ctx.item_id;
     res.request_id = ctx.request_id;
     field_list headers;
     headers.reserve(res.headers.size() + 5);
-    headers.emplace_back("Content-Type", json_content_type);
+    if (!res.header("Content-Type"))
+      headers.emplace_back("Content-Type", json_content_type);
     headers.emplace_back("X-Request-Id", ctx.request_id);
     // CONTRACT §2: the client's X-Correlation-Id, else this request's id. The log line may
     // instead carry API Gateway's request id, which ties it to the gateway's access log.
@@ -257,7 +286,9 @@ response api::finish(context& ctx, response res) noexcept {
       headers.push_back(std::move(h));
     res.headers = std::move(headers);
 
-    log_level level = res.status >= 500 ? log_level::error : log_level::info;
+    const log_level level = res.status >= 500        ? log_level::error
+                            : ctx.error_code.empty() ? ctx.success_level
+                                                     : log_level::info;
     if (level >= config_.level) {
       access_record rec;
       rec.timestamp_ms = deps_.clock.wall_ms();
@@ -266,7 +297,7 @@ response api::finish(context& ctx, response res) noexcept {
       rec.request_id = ctx.request_id;
       rec.correlation_id = ctx.correlation_id;
       rec.op = ctx.op;
-      rec.user_id = ctx.req.owner;
+      rec.user_id = ctx.owner;
       rec.duration_ms = static_cast<double>(deps_.clock.steady_ns() - ctx.start_ns) / 1e6;
       rec.status = res.status;
       rec.message = ctx.message;
@@ -281,384 +312,6 @@ response api::finish(context& ctx, response res) noexcept {
     // Logging must never turn a good response into a failure.
   }
   return res;
-}
-
-response api::dispatch(context& ctx) {
-  const request& req = ctx.req;
-  const auto& ops = config_.operations;
-  const bool cors = !config_.cors_origin.empty();
-  const std::string& m = req.method;
-  const bool read = m == "GET" || m == "HEAD";
-
-  if (req.path == items_path) {
-    if (read)
-      ctx.op = operation::list_items;
-    if (m == "POST")
-      ctx.op = operation::create_item;
-    if (m == "OPTIONS" && cors)
-      return preflight(ctx, allow_for("collection", ops, cors));
-    if ((read && !ops.read) || (m == "POST" && !ops.create) || (!read && m != "POST")) {
-      return method_not_allowed(ctx, allow_for("collection", ops, cors));
-    }
-    if (req.body.size() > max_body_bytes) {
-      return fail(ctx, make_error(error_code::payload_too_large, "Request body exceeds 64 KiB"));
-    }
-    return read ? list_items(ctx) : create_item(ctx);
-  }
-
-  std::string_view rest = req.path;
-  if (!rest.starts_with("/items/")) {
-    return fail(ctx, make_error(error_code::not_found, "No route for " + req.path));
-  }
-  rest.remove_prefix(items_path.size() + 1);
-  auto slash = rest.find('/');
-  std::string_view id = rest.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    if (rest.substr(slash + 1) != "restore" || id.empty()) {
-      return fail(ctx, make_error(error_code::not_found, "No route for " + req.path));
-    }
-    if (m == "POST")
-      ctx.op = operation::restore_item;
-    if (m == "OPTIONS" && cors)
-      return preflight(ctx, allow_for("restore", ops, cors));
-    if (m != "POST" || !ops.update)
-      return method_not_allowed(ctx, allow_for("restore", ops, cors));
-    if (!core::is_item_id(id))
-      return fail(ctx, not_found());
-    ctx.item_id = std::string(id);
-    return restore_item(ctx, id);
-  }
-  if (id.empty()) {
-    return fail(ctx, make_error(error_code::not_found, "No route for " + req.path));
-  }
-
-  bool allowed = false;
-  if (read) {
-    ctx.op = operation::get_item;
-    allowed = ops.read;
-  } else if (m == "PUT") {
-    ctx.op = operation::update_item;
-    allowed = ops.update;
-  } else if (m == "PATCH") {
-    ctx.op = operation::patch_item;
-    allowed = ops.update;
-  } else if (m == "DELETE") {
-    ctx.op = operation::delete_item;
-    allowed = ops.remove;
-  } else if (m == "OPTIONS" && cors) {
-    return preflight(ctx, allow_for("item", ops, cors));
-  }
-  if (!allowed)
-    return method_not_allowed(ctx, allow_for("item", ops, cors));
-  if (req.body.size() > max_body_bytes) {
-    return fail(ctx, make_error(error_code::payload_too_large, "Request body exceeds 64 KiB"));
-  }
-  if (!core::is_item_id(id))
-    return fail(ctx, not_found());
-  ctx.item_id = std::string(id);
-  if (read)
-    return get_item(ctx, id);
-  if (m == "PUT")
-    return update_item(ctx, id, false);
-  if (m == "PATCH")
-    return update_item(ctx, id, true);
-  return delete_item(ctx, id);
-}
-
-response api::preflight(context& ctx, std::string allow) {
-  ctx.op = operation::preflight;
-  ctx.message = "Preflight";
-  response res;
-  res.status = 204;
-  res.headers.emplace_back("Access-Control-Allow-Methods", std::move(allow));
-  // The X-Amz-* headers are those a browser signing with SigV4 sends (AuthType IAM).
-  res.headers.emplace_back("Access-Control-Allow-Headers",
-                           "Content-Type, Authorization, If-Match, If-None-Match, "
-                           "Idempotency-Key, X-Correlation-Id, X-Amz-Date, X-Amz-Security-Token, "
-                           "X-Amz-Content-Sha256");
-  res.headers.emplace_back("Access-Control-Max-Age", "600");
-  return res;
-}
-
-response api::create_item(context& ctx) {
-  const request& req = ctx.req;
-  if (!is_json_media_type(req.header("Content-Type"))) {
-    return fail(ctx, make_error(error_code::unsupported_media_type,
-                                "Content-Type must be application/json"));
-  }
-  auto fields = core::parse_create_body(req.body);
-  if (!fields)
-    return fail(ctx, fields.error());
-
-  auto key = req.header("Idempotency-Key");
-  if (key && !is_valid_idempotency_key(*key)) {
-    return fail(ctx,
-                validation_error("Idempotency-Key", "must be 1-255 printable ASCII characters"));
-  }
-
-  const std::int64_t now = deps_.clock.wall_ms();
-  core::item it;
-  it.id = ids_.next_item_id();
-  it.name = std::move(fields->name);
-  it.description = std::move(fields->description);
-  it.created_at = now;
-  it.updated_at = now;
-  it.version = 1;
-
-  if (key) {
-    store::idempotency_record claim;
-    claim.status = store::idempotency_record::state::in_progress;
-    claim.payload_hash = payload_hash(core::item_fields{it.name, it.description, std::nullopt});
-    claim.expires_at = now + config_.idempotency_ttl_ms;
-    std::int64_t in_progress_ms = config_.idempotency_in_progress_ms;
-    if (req.deadline_ms > now)
-      in_progress_ms = req.deadline_ms - now;
-    claim.in_progress_until = now + in_progress_ms;
-    auto outcome = deps_.store.claim_idempotency(ctx.opts, req.owner, *key, claim, now);
-    if (!outcome)
-      return fail_store(ctx, outcome.error());
-    if (!outcome->claimed) {
-      const auto& existing = outcome->existing;
-      if (!existing || existing->payload_hash != claim.payload_hash) {
-        return fail(ctx, make_error(error_code::idempotency_key_reused,
-                                    "Idempotency-Key was already used with a different request"));
-      }
-      if (existing->status == store::idempotency_record::state::in_progress) {
-        api_error e = make_error(error_code::idempotency_in_progress,
-                                 "A request with this Idempotency-Key is still in progress");
-        e.retry_after_s = 1;
-        return fail(ctx, e);
-      }
-      auto replay = decode_stored_response(existing->response);
-      if (!replay) {
-        ctx.cause = "stored idempotent response is unreadable";
-        return fail(ctx, make_error(error_code::internal, "Internal server error"));
-      }
-      ctx.item_id = replay->item_id;
-      ctx.message = "Idempotent replay";
-      replay->headers.emplace_back("Idempotent-Replayed", "true");
-      return std::move(*replay);
-    }
-  }
-
-  auto created = deps_.store.create_item(ctx.opts, req.owner, it);
-  if (!created) {
-    if (key)
-      (void)deps_.store.release_idempotency(ctx.opts, req.owner, *key);
-    return fail_store(ctx, created.error());
-  }
-  ctx.item_id = it.id;
-  ctx.message = "Item created successfully";
-  response res = item_response(201, it, ctx.message);
-  res.headers.emplace(res.headers.begin(), "Location", req.base_path + "/items/" + it.id);
-  res.item_id = it.id;
-  if (key) {
-    auto done = deps_.store.complete_idempotency(
-        ctx.opts, req.owner, *key, encode_stored_response(res), now + config_.idempotency_ttl_ms);
-    if (!done) {
-      // The item exists; the client gets its 201. A retry meanwhile sees the claim in
-      // progress until it goes stale.
-      ctx.cause = "idempotency record not completed: " + done.error().message();
-    }
-  }
-  return res;
-}
-
-response api::get_item(context& ctx, std::string_view id) {
-  auto found = deps_.store.get_item(ctx.opts, ctx.req.owner, id);
-  if (!found)
-    return fail_store(ctx, found.error());
-  if (found->deleted())
-    return fail(ctx, not_found());
-  std::string etag = core::etag_for(*found);
-  if (auto inm = ctx.req.header("If-None-Match"); inm && if_none_match_matches(*inm, etag)) {
-    response res;
-    res.status = 304;
-    res.headers.emplace_back("ETag", std::move(etag));
-    ctx.message = "Not modified";
-    return res;
-  }
-  ctx.message = "Item retrieved";
-  response res;
-  res.status = 200;
-  res.body = core::item_envelope(200, *found, {});
-  res.headers.emplace_back("ETag", std::move(etag));
-  return res;
-}
-
-response api::list_items(context& ctx) {
-  const request& req = ctx.req;
-  int limit = default_page_size;
-  if (auto text = req.query_param("limit")) {
-    auto parsed = parse_limit(*text);
-    if (!parsed)
-      return fail(ctx, validation_error("limit", "must be an integer from 1 to 100"));
-    limit = *parsed;
-  }
-  std::string after;
-  if (auto token = req.query_param("lastKey"); token && !token->empty()) {
-    auto decoded = cursors_.decode(req.owner, *token);
-    if (!decoded)
-      return fail(ctx, validation_error("lastKey", "is not a valid cursor"));
-    after = std::move(*decoded);
-  }
-  auto page = deps_.store.list_items(ctx.opts, req.owner, after, static_cast<std::size_t>(limit));
-  if (!page)
-    return fail_store(ctx, page.error());
-  std::optional<std::string> last_key;
-  if (page->last_id)
-    last_key = cursors_.encode(req.owner, *page->last_id);
-  ctx.message = "Items listed";
-  response res;
-  res.status = 200;
-  res.body = core::list_envelope(page->items, limit, last_key);
-  return res;
-}
-
-response api::update_item(context& ctx, std::string_view id, bool patch) {
-  const request& req = ctx.req;
-  if (!is_json_media_type(req.header("Content-Type"))) {
-    return fail(ctx, make_error(error_code::unsupported_media_type,
-                                "Content-Type must be application/json"));
-  }
-  core::item_patch changes;
-  if (patch) {
-    auto parsed = core::parse_patch_body(req.body);
-    if (!parsed)
-      return fail(ctx, parsed.error());
-    changes = std::move(*parsed);
-  } else {
-    auto parsed = core::parse_replace_body(req.body);
-    if (!parsed)
-      return fail(ctx, parsed.error());
-    changes.name = std::move(parsed->name);
-    changes.description = std::move(parsed->description);
-    changes.version = parsed->version;
-  }
-  auto if_match = req.header("If-Match");
-
-  for (int attempt = 0; attempt < max_write_attempts; ++attempt) {
-    auto current = deps_.store.get_item(ctx.opts, req.owner, id);
-    if (!current)
-      return fail_store(ctx, current.error());
-    if (current->deleted())
-      return fail(ctx, not_found());
-    if (if_match && !if_match_satisfied(*if_match, core::etag_for(*current))) {
-      return fail(ctx, make_error(error_code::precondition_failed,
-                                  "If-Match does not match the current ETag"));
-    }
-    if (changes.version && *changes.version != current->version) {
-      return fail(ctx,
-                  make_error(error_code::conflict, "Version " + std::to_string(*changes.version) +
-                                                       " does not match the current version " +
-                                                       std::to_string(current->version)));
-    }
-    core::item next = *current;
-    if (changes.name)
-      next.name = *changes.name;
-    if (changes.description)
-      next.description = *changes.description;
-    ctx.message = "Item updated successfully";
-    if (next.name == current->name && next.description == current->description) {
-      return item_response(200, *current, ctx.message);  // nothing changed: no new version
-    }
-    next.version = current->version + 1;
-    next.updated_at = std::max(deps_.clock.wall_ms(), current->updated_at);
-    auto written = deps_.store.replace_item(ctx.opts, req.owner, next, current->version);
-    if (written)
-      return item_response(200, next, ctx.message);
-    if (written.error() != store::errc::condition_failed)
-      return fail_store(ctx, written.error());
-    // Lost a race with another writer: look again, and let the preconditions decide.
-  }
-  return fail(ctx,
-              make_error(error_code::conflict, "The item is being modified concurrently; retry"));
-}
-
-response api::delete_item(context& ctx, std::string_view id) {
-  const request& req = ctx.req;
-  delete_mode mode = config_.default_delete_mode;
-  if (auto text = req.query_param("mode")) {
-    if (*text == "soft") {
-      mode = delete_mode::soft;
-    } else if (*text == "hard") {
-      mode = delete_mode::hard;
-    } else {
-      return fail(ctx, validation_error("mode", "must be soft or hard"));
-    }
-  }
-  auto if_match = req.header("If-Match");
-  for (int attempt = 0; attempt < max_write_attempts; ++attempt) {
-    auto current = deps_.store.get_item(ctx.opts, req.owner, id);
-    if (!current)
-      return fail_store(ctx, current.error());
-    if (current->deleted())
-      return fail(ctx, not_found());
-    if (if_match && !if_match_satisfied(*if_match, core::etag_for(*current))) {
-      return fail(ctx, make_error(error_code::precondition_failed,
-                                  "If-Match does not match the current ETag"));
-    }
-    store::result<void> written;
-    if (mode == delete_mode::hard) {
-      written = deps_.store.delete_item(ctx.opts, req.owner, id, current->version);
-    } else {
-      core::item next = *current;
-      const std::int64_t now = std::max(deps_.clock.wall_ms(), current->updated_at);
-      next.deleted_at = now;
-      next.updated_at = now;
-      next.version = current->version + 1;
-      written = deps_.store.replace_item(ctx.opts, req.owner, next, current->version);
-    }
-    if (written) {
-      ctx.message = "Item deleted successfully";
-      std::string data = R"({"id":)";
-      core::append_json_string(data, id);
-      data.append(mode == delete_mode::hard ? R"(,"deleted":"hard"})" : R"(,"deleted":"soft"})");
-      response res;
-      res.status = 200;
-      res.body = core::success_envelope(200, data, ctx.message);
-      return res;
-    }
-    if (written.error() != store::errc::condition_failed)
-      return fail_store(ctx, written.error());
-  }
-  return fail(ctx,
-              make_error(error_code::conflict, "The item is being modified concurrently; retry"));
-}
-
-response api::restore_item(context& ctx, std::string_view id) {
-  const request& req = ctx.req;
-  auto if_match = req.header("If-Match");
-  for (int attempt = 0; attempt < max_write_attempts; ++attempt) {
-    auto current = deps_.store.get_item(ctx.opts, req.owner, id);
-    if (!current) {
-      if (current.error() == store::errc::not_found) {
-        return fail(ctx, make_error(error_code::not_found, "No soft-deleted item with this id"));
-      }
-      return fail_store(ctx, current.error());
-    }
-    const std::int64_t now = deps_.clock.wall_ms();
-    if (!current->deleted() || *current->deleted_at + core::soft_delete_retention_ms <= now) {
-      return fail(ctx, make_error(error_code::not_found, "No soft-deleted item with this id"));
-    }
-    if (if_match && !if_match_satisfied(*if_match, core::etag_for(*current))) {
-      return fail(ctx, make_error(error_code::precondition_failed,
-                                  "If-Match does not match the current ETag"));
-    }
-    core::item next = *current;
-    next.deleted_at.reset();
-    next.version = current->version + 1;
-    next.updated_at = std::max(now, current->updated_at);
-    auto written = deps_.store.replace_item(ctx.opts, req.owner, next, current->version);
-    if (written) {
-      ctx.message = "Item restored successfully";
-      return item_response(200, next, ctx.message);
-    }
-    if (written.error() != store::errc::condition_failed)
-      return fail_store(ctx, written.error());
-  }
-  return fail(ctx,
-              make_error(error_code::conflict, "The item is being modified concurrently; retry"));
 }
 
 }  // namespace crud::app

@@ -1,46 +1,34 @@
 #pragma once
-// The items API as one I/O-free function: `api::handle(request) -> response`. It routes,
-// validates, applies conditional requests and idempotency, calls the store, builds the
-// contract's envelope and headers, and writes the per-request log line. Everything it touches
-// (store, clock, randomness, log sink) is passed in. It never throws: any failure becomes a
-// clean 500.
+// The items API as one transport-free pipeline: `api::handle(request, hooks) -> response`.
+// Every request passes the same stages, in this order:
+//   1. identify:  the request id (the transport's, else a new UUID) and the correlation id;
+//   2. admit:     the transport's hooks authenticate the caller and charge its rate limit;
+//   3. route:     the route table (router.hpp) names the route and the operation;
+//   4. handle:    the operation's handler (item_handlers.hpp) calls the store;
+//   5. finish:    the standard headers and the one log line.
+// Rejections a transport makes itself (`reject`) join at stage 5, so every response, /health
+// and /metrics included, leaves with the same headers and log line. The store, clock,
+// randomness and log sink are passed in; the pipeline never throws: anything unexpected
+// becomes a clean 500.
 
-#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "app/api_config.hpp"
 #include "app/http_types.hpp"
+#include "app/item_handlers.hpp"
 #include "app/log_sink.hpp"
+#include "app/request_context.hpp"
+#include "app/request_handler.hpp"
+#include "app/router.hpp"
+#include "app/transport_hooks.hpp"
 #include "core/clock.hpp"
 #include "core/cursor.hpp"
 #include "core/error.hpp"
 #include "core/random_source.hpp"
-#include "core/ulid.hpp"
 #include "store/item_store.hpp"
 
 namespace crud::app {
-
-enum class delete_mode { hard, soft };
-
-// Which operations this deployment serves (Lambda's _HANDLER); others get 405.
-struct operation_set {
-  bool create = true;
-  bool read = true;
-  bool update = true;
-  bool remove = true;
-};
-
-struct api_config {
-  delete_mode default_delete_mode = delete_mode::hard;
-  std::string cors_origin;  // empty: no CORS headers
-  std::string service_name = "serverless-crud-api";
-  std::string table_name = "items";
-  log_level level = log_level::info;
-  operation_set operations;
-  // How long an in-progress idempotency claim blocks retries when the request has no deadline.
-  std::int64_t idempotency_in_progress_ms = 60'000;
-  std::int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
-};
 
 struct api_dependencies {
   store::item_store& store;
@@ -49,42 +37,30 @@ struct api_dependencies {
   log_sink& log;
 };
 
-class api {
+class api final : public request_handler {
  public:
   api(api_config config, api_dependencies deps, core::cursor_codec cursors);
 
+  response handle(const request& req, const transport_hooks& hooks) noexcept override;
+  // For transports without hooks (Lambda, `invoke`).
   response handle(const request& req) noexcept;
-
-  // A response for a request the transport refused before routing (413, 429, 431, ...), in
-  // the same envelope and with the same log line as any other.
-  response reject(const request& req, const core::api_error& error) noexcept;
+  response reject(const request& req, const core::api_error& error) noexcept override;
 
   const api_config& config() const noexcept { return config_; }
 
-  // A fresh request id (a UUID), for responses a transport answers itself (/health).
-  std::string new_request_id();
-
  private:
-  struct context;
-  void identify(context& ctx, std::string request_id);
-  response dispatch(context& ctx);
-  response finish(context& ctx, response res) noexcept;
-  response fail(context& ctx, const core::api_error& error);
-  response fail_store(context& ctx, const boost::system::error_code& ec);
-  response method_not_allowed(context& ctx, std::string allow);
-
-  response create_item(context& ctx);
-  response get_item(context& ctx, std::string_view id);
-  response list_items(context& ctx);
-  response update_item(context& ctx, std::string_view id, bool patch);
-  response delete_item(context& ctx, std::string_view id);
-  response restore_item(context& ctx, std::string_view id);
-  response preflight(context& ctx, std::string allow);
+  void identify(request_context& ctx);
+  outcome admit_route_and_handle(request_context& ctx, const transport_hooks& hooks);
+  outcome dispatch(request_context& ctx, const route_match& match);
+  outcome answer_local(request_context& ctx, route_id route, const transport_hooks& hooks);
+  response preflight(request_context& ctx, route_id route);
+  response fail(request_context& ctx, const core::api_error& error);
+  response finish(request_context& ctx, response res) noexcept;
+  std::string new_request_id();
 
   api_config config_;
   api_dependencies deps_;
-  core::cursor_codec cursors_;
-  core::ulid_generator ids_;
+  item_handlers handlers_;
 };
 
 }  // namespace crud::app

@@ -2,15 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
-#include "core/testing_fakes.hpp"
-#include "store/memory_store.hpp"
+#include "support/memory_store.hpp"
+#include "support/testing_fakes.hpp"
 
 namespace crud::app {
 namespace {
@@ -561,6 +563,145 @@ TEST_F(ApiTest, LogLineCarriesTheTraceIdWhenTracing) {
   EXPECT_EQ(v.at("xray_trace_id").as_string(), req.trace_header);
   call("GET", "/items");
   EXPECT_FALSE(json::parse(sink_.lines().back()).as_object().contains("xray_trace_id"));
+}
+
+}  // namespace
+}  // namespace crud::app
+
+namespace crud::app {
+namespace {
+
+// The transport's hooks, recorded: who was asked what, in which order.
+struct recording_hooks {
+  std::vector<std::string> calls;
+  std::optional<std::string> refuse_credentials;  // the reason, when set
+  std::optional<int> rate_limited;                // Retry-After, when set
+  std::optional<std::string> limited_as;
+
+  transport_hooks hooks() {
+    transport_hooks h;
+    h.authenticate = [this](const request& req) -> boost::system::result<std::string, std::string> {
+      calls.push_back("authenticate");
+      if (refuse_credentials)
+        return {boost::system::in_place_error, *refuse_credentials};
+      return {boost::system::in_place_value,
+              std::string(req.header("Authorization").value_or("nobody"))};
+    };
+    h.rate_limit = [this](const request& req,
+                          std::optional<std::string_view> owner) -> std::optional<int> {
+      calls.push_back("rate_limit");
+      limited_as = owner ? "owner " + std::string(*owner) : "address " + req.client_address;
+      return rate_limited;
+    };
+    h.render_metrics = [this] {
+      calls.push_back("metrics");
+      return std::string("crud_up 1\n");
+    };
+    return h;
+  }
+};
+
+class PipelineTest : public ApiTest {
+ protected:
+  response send(std::string method, std::string path, field_list headers = {},
+                std::string body = {}) {
+    request req;
+    req.method = std::move(method);
+    req.path = std::move(path);
+    req.headers = std::move(headers);
+    req.body = std::move(body);
+    req.client_address = "192.0.2.7";
+    return api_->handle(req, hooks_.hooks());
+  }
+  recording_hooks hooks_;
+};
+
+TEST_F(PipelineTest, AuthenticatedOwnerScopesTheRequestAndItsRateLimit) {
+  auto created = send("POST", "/items", {{"Authorization", "alice"}}, R"({"name":"a"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(hooks_.calls, (std::vector<std::string>{"authenticate", "rate_limit"}));
+  EXPECT_EQ(hooks_.limited_as, "owner alice");
+  EXPECT_EQ(json::parse(sink_.lines().back()).at("userId").as_string(), "alice");
+  // Another owner does not see it.
+  EXPECT_EQ(send("GET", "/items/" + created.item_id, {{"Authorization", "bob"}}).status, 404);
+  EXPECT_EQ(send("GET", "/items/" + created.item_id, {{"Authorization", "alice"}}).status, 200);
+}
+
+TEST_F(PipelineTest, RefusedCredentialsGet401AfterTheAddressIsCharged) {
+  hooks_.refuse_credentials = "signature does not verify";
+  auto res = send("GET", "/items");
+  EXPECT_EQ(res.status, 401);
+  EXPECT_EQ(res.header("WWW-Authenticate"), R"(Bearer realm="crud-api")");
+  EXPECT_EQ(hooks_.limited_as, "address 192.0.2.7");
+  auto line = json::parse(sink_.lines().back());
+  EXPECT_EQ(line.at("cause").as_string(), "signature does not verify");
+  EXPECT_EQ(line.at("operation").as_string(), "LIST_ITEMS");  // known, though refused
+  EXPECT_EQ(res.body.find("signature"), std::string::npos);
+}
+
+TEST_F(PipelineTest, RateLimitedRequestsGet429WithRetryAfter) {
+  hooks_.rate_limited = 7;
+  auto res = send("POST", "/items", {}, R"({"name":"a"})");
+  EXPECT_EQ(res.status, 429);
+  EXPECT_EQ(res.header("Retry-After"), "7");
+  EXPECT_EQ(error_code_of(res), "RATE_LIMITED");
+  EXPECT_EQ(json::parse(sink_.lines().back()).at("operation").as_string(), "CREATE_ITEM");
+  EXPECT_EQ(call("GET", "/items").status, 200);  // nothing was written
+  EXPECT_EQ(body(call("GET", "/items")).at("data").as_array().size(), 0U);
+}
+
+TEST_F(PipelineTest, HealthAndMetricsAskForNoCredentialsAndLogAtDebug) {
+  auto health = send("GET", "/health", {{"X-Correlation-Id", "probe-1"}});
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, R"({"status":"ok"})");
+  EXPECT_EQ(health.header("Content-Type"), "application/json; charset=utf-8");
+  EXPECT_EQ(health.header("Cache-Control"), "no-store");
+  EXPECT_EQ(health.header("X-Correlation-Id"), "probe-1");
+  EXPECT_EQ(health.header("X-Request-Id")->size(), 36U);
+  auto metrics = send("GET", "/metrics");
+  EXPECT_EQ(metrics.body, "crud_up 1\n");
+  EXPECT_EQ(metrics.header("Content-Type"), prometheus_content_type);
+  EXPECT_EQ(std::count(hooks_.calls.begin(), hooks_.calls.end(), "authenticate"), 0);
+  EXPECT_TRUE(sink_.lines().empty());  // INFO by default: probes and scrapes are not logged
+
+  api_config config;
+  config.level = log_level::debug;
+  make(config);
+  send("HEAD", "/health");
+  ASSERT_EQ(sink_.lines().size(), 1U);
+  EXPECT_EQ(json::parse(sink_.lines().back()).at("level").as_string(), "DEBUG");
+}
+
+TEST_F(PipelineTest, LocalRoutesAnswerOnlyGetAndHead) {
+  auto res = send("POST", "/metrics", {}, "{}");
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.header("Allow"), "GET, HEAD");
+  EXPECT_EQ(std::count(hooks_.calls.begin(), hooks_.calls.end(), "metrics"), 0);
+}
+
+TEST_F(PipelineTest, WithoutHooksThereAreNoLocalRoutes) {
+  EXPECT_EQ(call("GET", "/health").status, 404);
+  EXPECT_EQ(call("GET", "/metrics").status, 404);
+}
+
+TEST_F(PipelineTest, PreflightsAreNotAuthenticated) {
+  api_config config;
+  config.cors_origin = "https://example.com";
+  make(config);
+  hooks_.refuse_credentials = "no token";
+  auto res = send("OPTIONS", "/items");
+  EXPECT_EQ(res.status, 204);
+  EXPECT_EQ(std::count(hooks_.calls.begin(), hooks_.calls.end(), "authenticate"), 0);
+}
+
+TEST_F(PipelineTest, RestoreHonoursIfMatch) {
+  auto id = create();
+  ASSERT_EQ(call("DELETE", "/items/" + id, {}, {}, {{"mode", "soft"}}).status, 200);
+  auto stale = call("POST", "/items/" + id + "/restore", {}, {{"If-Match", "\"stale\""}});
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(error_code_of(stale), "PRECONDITION_FAILED");
+  EXPECT_EQ(call("GET", "/items/" + id).status, 404);  // still deleted
+  EXPECT_EQ(call("POST", "/items/" + id + "/restore").status, 200);
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ struct request {
   std::string body;
   // The verified caller identity; "public" when there is no authentication.
   std::string owner = "public";
+  // The peer as the transport keys it for rate limits (serve: the address, IPv6 by /64).
+  std::string client_address;
   // Set by transports that already have one (Lambda); otherwise the app makes one.
   std::string request_id;
   // A fallback correlation id when the client sent no X-Correlation-Id (API Gateway's).

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -184,10 +185,70 @@ bool stale_connection_error(const error_code& ec) {
          ec == asio::error::connection_aborted || ec == ssl::error::stream_truncated;
 }
 
+// Whether `dir` holds OpenSSL's subject-hash links ("5ad8a5d6.0"), without which a lookup
+// in it finds nothing. Stops at the first one.
+bool has_hash_links(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() == 10 && name.compare(8, 2, ".0") == 0 &&
+        std::all_of(name.begin(), name.begin() + 8,
+                    [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
+      return true;
+  }
+  return false;
+}
+
+// The client context: TLS 1.2 or later, the peer always verified (the host name is checked
+// per connection), trust from where `options` says.
+error_code make_tls_context(const beast_http_options& options, std::optional<ssl::context>& out) {
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  tls.set_verify_mode(ssl::verify_peer);
+  error_code ec;
+  if (!options.ca_file.empty() || !options.ca_dir.empty()) {
+    if (!options.ca_file.empty()) {
+      tls.load_verify_file(options.ca_file, ec);
+      if (ec)
+        return ec;
+    }
+    if (!options.ca_dir.empty()) {
+      tls.add_verify_path(options.ca_dir, ec);
+      if (ec)
+        return ec;
+    }
+    out.emplace(std::move(tls));
+    return {};
+  }
+  // A hashed directory is read lazily by OpenSSL, one root per handshake; a bundle is parsed
+  // whole (about 140 certificates, tens of milliseconds), so it is the fallback.
+  for (const char* dir : {"/etc/pki/ca-trust/extracted/pem/directory-hash", "/etc/ssl/certs"}) {
+    if (has_hash_links(dir)) {
+      tls.add_verify_path(dir, ec);
+      if (!ec) {
+        out.emplace(std::move(tls));
+        return {};
+      }
+    }
+  }
+  for (const char* bundle :
+       {"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"}) {
+    std::error_code fs_ec;
+    if (std::filesystem::exists(bundle, fs_ec)) {
+      tls.load_verify_file(bundle, ec);
+      if (!ec) {
+        out.emplace(std::move(tls));
+        return {};
+      }
+    }
+  }
+  return ec ? ec : error_code(asio::error::not_found);
+}
+
 class beast_http_client final : public http_client {
  public:
-  beast_http_client(const beast_http_options& options, ssl::context tls)
-      : options_(options), tls_(std::move(tls)) {}
+  explicit beast_http_client(const beast_http_options& options) : options_(options) {}
 
   boost::system::result<http_response> send(const http_request& request) override {
     const std::int64_t budget =
@@ -220,7 +281,14 @@ class beast_http_client final : public http_client {
       std::unique_ptr<connection> conn = take(key);
       const bool reused = conn != nullptr;
       if (!conn) {
-        conn = std::make_unique<connection>(&tls_, key);
+        ssl::context* tls = nullptr;
+        if (key.tls) {
+          auto made = tls_context();
+          if (!made)
+            return made.error();
+          tls = *made;
+        }
+        conn = std::make_unique<connection>(tls, key);
         const auto connect_deadline = std::min(
             deadline, steady::now() + std::chrono::milliseconds(options_.connect_timeout_ms));
         if (auto ec = conn->connect(connect_deadline)) {
@@ -248,6 +316,14 @@ class beast_http_client final : public http_client {
   }
 
  private:
+  // Built at the first TLS connection, once; a failure is kept and reported each time.
+  boost::system::result<ssl::context*> tls_context() {
+    std::call_once(tls_once_, [this] { tls_error_ = make_tls_context(options_, tls_); });
+    if (tls_error_)
+      return tls_error_;
+    return &*tls_;
+  }
+
   std::unique_ptr<connection> take(const endpoint_key& key) {
     std::lock_guard lock(mutex_);
     auto it = idle_.find(key);
@@ -266,7 +342,9 @@ class beast_http_client final : public http_client {
   }
 
   beast_http_options options_;
-  ssl::context tls_;
+  std::once_flag tls_once_;
+  std::optional<ssl::context> tls_;
+  error_code tls_error_;
   std::mutex mutex_;
   std::map<endpoint_key, std::vector<std::unique_ptr<connection>>> idle_;
 };
@@ -283,27 +361,12 @@ std::string_view http_response::header(std::string_view name) const {
 
 boost::system::result<std::unique_ptr<http_client>, std::string> make_beast_http_client(
     const beast_http_options& options) {
-  ssl::context tls(ssl::context::tls_client);
-  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  tls.set_verify_mode(ssl::verify_peer);
-  error_code ec;
-  if (!options.ca_file.empty()) {
-    tls.load_verify_file(options.ca_file, ec);
-    if (ec)
-      return "cannot load the CA bundle " + options.ca_file + ": " + ec.message();
-  } else {
-    tls.set_default_verify_paths(ec);
-    for (const char* bundle :
-         {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"}) {
-      std::error_code fs_ec;
-      if (std::filesystem::exists(bundle, fs_ec)) {
-        error_code ignored;
-        tls.load_verify_file(bundle, ignored);
-      }
-    }
-  }
-  return std::unique_ptr<http_client>(std::make_unique<beast_http_client>(options, std::move(tls)));
+  std::error_code ec;
+  if (!options.ca_file.empty() && !std::filesystem::is_regular_file(options.ca_file, ec))
+    return "cannot load the CA bundle " + options.ca_file + ": no such file";
+  if (!options.ca_dir.empty() && !std::filesystem::is_directory(options.ca_dir, ec))
+    return "cannot use the CA directory " + options.ca_dir + ": no such directory";
+  return std::unique_ptr<http_client>(std::make_unique<beast_http_client>(options));
 }
 
 }  // namespace crud::aws

@@ -58,12 +58,17 @@ struct beast_http_options {
   std::int64_t request_timeout_ms = 10000;  // the default whole-exchange budget
   std::size_t max_idle_per_endpoint = 32;
   std::size_t max_response_bytes = std::size_t{16} * 1024 * 1024;
-  // A PEM bundle to trust instead of the system store (main passes SSL_CERT_FILE here). When
-  // empty: OpenSSL's default paths plus Debian's and Amazon Linux's bundles when present.
+  // What to trust instead of the system store: a PEM bundle and/or a hashed certificate
+  // directory (main passes SSL_CERT_FILE and SSL_CERT_DIR). When both are empty: the
+  // platform's hashed directory (Amazon Linux 2023's, then Debian's), from which OpenSSL reads
+  // only the roots a handshake needs, else its bundle. Nothing is read before the first TLS
+  // handshake, so a client that only speaks plain HTTP never pays for trust at all.
   std::string ca_file;
+  std::string ca_dir;
 };
 
-// Fails only when the TLS context cannot be set up (a CA file that cannot be read).
+// Fails only when a configured CA file or directory does not exist. Whether it parses is
+// known at the first TLS handshake, which then fails.
 boost::system::result<std::unique_ptr<http_client>, std::string> make_beast_http_client(
     const beast_http_options& options);
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -307,6 +308,55 @@ TEST(HttpClient, TlsRejectsAnUntrustedCertificate) {
   ASSERT_TRUE(server.ok()) << "openssl could not make a test certificate";
   // The system store does not trust a self-signed certificate.
   EXPECT_FALSE(client()->send(tls_request("localhost", server.port())).has_value());
+}
+
+TEST(HttpClient, TrustIsReadAtTheFirstHandshakeNotBefore) {
+  // Servers first, so the client and its pooled connections go before them.
+  test_server plain(test_server::mode::keep_alive);
+  tls_server server;
+  ASSERT_TRUE(server.ok()) << "openssl could not make a test certificate";
+  // A CA file that exists but holds no certificate: plain HTTP never reads it, and the first
+  // TLS connection fails on it, every time, rather than going on without trust.
+  const auto garbage = std::filesystem::temp_directory_path() /
+                       ("crud_garbage_ca_" + std::to_string(::getpid()) + ".pem");
+  { std::ofstream(garbage) << "not a certificate\n"; }
+  beast_http_options o;
+  o.ca_file = garbage.string();
+  auto c = make_beast_http_client(o);
+  ASSERT_TRUE(c.has_value()) << c.error();
+  auto r = (*c)->send(request_to(plain.port(), "x"));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->body, "echo:x");
+  EXPECT_FALSE((*c)->send(tls_request("localhost", server.port())).has_value());
+  EXPECT_FALSE((*c)->send(tls_request("localhost", server.port())).has_value());
+  std::filesystem::remove(garbage);
+}
+
+TEST(HttpClient, TlsTrustsAHashedCertificateDirectory) {
+  tls_server server;
+  ASSERT_TRUE(server.ok()) << "openssl could not make a test certificate";
+  // SSL_CERT_DIR's layout: certificates under their subject-hash names.
+  const auto dir = std::filesystem::path(server.cert()).parent_path() / "hashed";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(server.cert(), dir / "localhost.pem");
+  ASSERT_EQ(std::system(("openssl rehash " + dir.string() + " >/dev/null 2>&1").c_str()), 0);
+  beast_http_options o;
+  o.ca_dir = dir.string();
+  auto c = make_beast_http_client(o);
+  ASSERT_TRUE(c.has_value()) << c.error();
+  auto r = (*c)->send(tls_request("localhost", server.port()));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->body, "tls:hello");
+  // As strict as with a bundle: the right issuer for the wrong host is still refused.
+  EXPECT_FALSE((*c)->send(tls_request("127.0.0.1", server.port())).has_value());
+}
+
+TEST(HttpClient, AMissingCaDirectoryFailsSetup) {
+  beast_http_options o;
+  o.ca_dir = "/nonexistent/certs";
+  auto c = make_beast_http_client(o);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().find("/nonexistent/certs"), std::string::npos);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/testing_fakes.hpp"
+#include "support/testing_fakes.hpp"
 
 namespace crud::aws {
 namespace {

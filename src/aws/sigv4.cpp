@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/hex.hpp"
 #include "core/timestamp.hpp"
 
 namespace crud::aws {
@@ -15,35 +16,6 @@ using pair_list = std::vector<std::pair<std::string, std::string>>;
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// '+' stays a literal plus: SigV4 query strings are RFC 3986, not HTML forms.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
 }
 
 char ascii_lower(char c) {
@@ -152,7 +124,8 @@ pair_list canonical_query_pairs(std::string_view query) {
     std::string_view key = part.substr(0, eq);
     std::string_view value =
         eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    pairs.emplace_back(uri_encode(percent_decode(key)), uri_encode(percent_decode(value)));
+    pairs.emplace_back(uri_encode(core::percent_decode(key)),
+                       uri_encode(core::percent_decode(value)));
   }
   return pairs;
 }
@@ -186,7 +159,6 @@ std::string hex_of(const core::digest& d) {
 }  // namespace
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
-  static constexpr char digits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (char ch : text) {
@@ -195,8 +167,7 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
       out.push_back(ch);
     } else {
       out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0xF]);
+      core::append_hex(out, c, core::hex_upper);
     }
   }
   return out;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <span>
 
+#include "core/hex.hpp"
 #include "core/json_text.hpp"
 
 namespace crud::aws {
@@ -81,13 +82,10 @@ bool traced(const trace_header& header) noexcept {
 std::string new_segment_id(core::random_source& random) {
   std::array<std::byte, 8> bytes{};
   random.fill(std::span<std::byte>(bytes));
-  static constexpr char digits[] = "0123456789abcdef";
   std::string id;
   id.reserve(16);
   for (std::byte b : bytes) {
-    const auto v = std::to_integer<unsigned>(b);
-    id.push_back(digits[v >> 4]);
-    id.push_back(digits[v & 0xFU]);
+    core::append_hex(id, std::to_integer<std::uint8_t>(b));
   }
   return id;
 }

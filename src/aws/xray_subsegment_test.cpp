@@ -7,7 +7,7 @@
 
 #include <boost/json.hpp>
 
-#include "core/testing_fakes.hpp"
+#include "support/testing_fakes.hpp"
 
 namespace crud::aws {
 namespace {

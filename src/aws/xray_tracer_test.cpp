@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 
 #include "aws/xray_subsegment.hpp"
-#include "core/testing_fakes.hpp"
+#include "support/testing_fakes.hpp"
 
 namespace crud::aws {
 namespace {

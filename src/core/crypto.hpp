@@ -13,6 +13,13 @@ namespace crud::core {
 
 using digest = std::array<std::uint8_t, 32>;
 
+// Initialises OpenSSL before anything else uses it. Without `load_config`, openssl.cnf is never
+// read: it configures nothing this program relies on, and parsing it is start-up time that a
+// cold Lambda or a one-shot `invoke` pays for nothing. `main` passes whether OPENSSL_CONF is
+// set, so an operator who names a configuration still gets it. Returns false when OpenSSL
+// could not be initialised.
+bool init_crypto(bool load_config) noexcept;
+
 digest sha256(std::string_view data);
 digest hmac_sha256(std::string_view key, std::string_view data);
 

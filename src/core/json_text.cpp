@@ -2,10 +2,11 @@
 
 #include <charconv>
 
+#include "core/hex.hpp"
+
 namespace crud::core {
 
 void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -38,7 +39,7 @@ void append_json_string(std::string& out, std::string_view s) {
         out.append("\\f");
         break;
       default: {
-        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+        char esc[6] = {'\\', 'u', '0', '0', hex_lower[c >> 4], hex_lower[c & 0xF]};
         out.append(esc, sizeof esc);
       }
     }

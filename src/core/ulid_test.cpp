@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/testing_fakes.hpp"
+#include "support/testing_fakes.hpp"
 
 namespace crud::core {
 namespace {

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "core/crypto.hpp"
+#include "core/hex.hpp"
 #include "core/utf8.hpp"
 
 namespace crud::lambda {
@@ -75,37 +76,6 @@ bool bool_at(const json::object* obj, std::string_view key) {
 
 // --- Text decoding.
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// Lenient, as WHATWG URL parsing is: a '%' not followed by two hex digits stays literal
-// rather than failing the whole request.
-std::string percent_decode(std::string_view s, bool plus_as_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%' && i + 2 < s.size()) {
-      int hi = hex_value(s[i + 1]);
-      int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_as_space && c == '+' ? ' ' : c);
-  }
-  return out;
-}
-
 // `application/x-www-form-urlencoded` parsing of a raw query string: pairs in order, repeated
 // keys kept, '+' a space. API Gateway applies the same rules to v1 `queryStringParameters`.
 app::field_list parse_raw_query(std::string_view raw) {
@@ -120,7 +90,7 @@ app::field_list parse_raw_query(std::string_view raw) {
     std::string_view key = pair.substr(0, eq);
     std::string_view value =
         eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    out.emplace_back(percent_decode(key, true), percent_decode(value, true));
+    out.emplace_back(core::percent_decode(key, true), core::percent_decode(value, true));
   }
   return out;
 }
@@ -267,13 +237,25 @@ app::field_list merge_multi_value(const json::object* multi, const json::object*
 // --- Owners. Only requestContext fields are read: API Gateway fills them after verifying the
 // --- caller, while headers are whatever the client chose to send.
 
+// An IAM caller that came through a Cognito identity pool is that identity, not the role
+// session: every user of a pool assumes the same role, so its ARN would merge them all into
+// one owner (CONTRACT §2 "Owners").
+std::optional<std::string> cognito_identity_owner(std::optional<std::string_view> identity_id) {
+  if (!identity_id)
+    return std::nullopt;
+  return "cognito:" + std::string(*identity_id);
+}
+
 std::string owner_v1(const json::object* ctx) {
   const json::object* authorizer = object_at(ctx, "authorizer");
   if (auto sub = identity_at(object_at(authorizer, "claims"), "sub"))
     return std::string(*sub);
   if (auto principal = identity_at(authorizer, "principalId"))
     return std::string(*principal);
-  if (auto arn = identity_at(object_at(ctx, "identity"), "userArn"))
+  const json::object* identity = object_at(ctx, "identity");
+  if (auto cognito = cognito_identity_owner(identity_at(identity, "cognitoIdentityId")))
+    return std::move(*cognito);
+  if (auto arn = identity_at(identity, "userArn"))
     return std::string(*arn);
   return "public";
 }
@@ -293,7 +275,11 @@ std::string owner_v2(const json::object* ctx) {
   // The REST API spelling, should an authorizer report its principal at the top level.
   if (auto principal = identity_at(authorizer, "principalId"))
     return std::string(*principal);
-  if (auto arn = identity_at(object_at(authorizer, "iam"), "userArn"))
+  const json::object* iam = object_at(authorizer, "iam");
+  if (auto cognito =
+          cognito_identity_owner(identity_at(object_at(iam, "cognitoIdentity"), "identityId")))
+    return std::move(*cognito);
+  if (auto arn = identity_at(iam, "userArn"))
     return std::string(*arn);
   return "public";
 }
@@ -376,7 +362,7 @@ decode_result decode_v2(const json::object& event) {
       req.base_path = "/" + std::string(stage);
       routed = *stripped;
     }
-    req.path = percent_decode(routed, false);
+    req.path = core::percent_decode(routed);
   } else if (auto http_path = string_at(http, "path");
              http_path && !http_path->empty() && http_path->front() == '/') {
     req.path = std::string(without_stage(*http_path, stage).value_or(*http_path));

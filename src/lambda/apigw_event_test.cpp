@@ -185,7 +185,8 @@ std::vector<sample> samples() {
        .header_count = 3,
        .headers = v2_headers,
        .body = crlf_body,
-       .owner = "arn:aws:iam::1234567890:user/Admin",
+       // An identity-pool caller: its identity, not the shared role session.
+       .owner = "cognito:us-east-1:3f291106-8703-466b-8f2b-3ecee1ca56ce",
        .upstream_request_id = "id"},
       {.file = "example-apigw-v2-request-jwt-authorizer.json",
        .version = event_version::http_v2,
@@ -515,6 +516,16 @@ TEST(ApigwEvent, TakesV1OwnerFromVerifiedIdentityInOrder) {
   EXPECT_EQ(v1_owner({{"identity", iam}}), "arn:aws:iam::1:user/bob");
   EXPECT_EQ(v1_owner({{"identity", {{"userArn", nullptr}, {"sourceIp", "1.2.3.4"}}}}), "public");
   EXPECT_EQ(v1_owner({}), "public");
+  // Identity-pool callers share one role session; each is its own owner.
+  json::object pool_user{
+      {"userArn", "arn:aws:sts::1:assumed-role/pool-role/CognitoIdentityCredentials"},
+      {"cognitoIdentityId", "us-east-1:1111"},
+      {"cognitoIdentityPoolId", "us-east-1:pool"}};
+  EXPECT_EQ(v1_owner({{"identity", pool_user}}), "cognito:us-east-1:1111");
+  pool_user["cognitoIdentityId"] = "us-east-1:2222";
+  EXPECT_EQ(v1_owner({{"identity", pool_user}}), "cognito:us-east-1:2222");
+  EXPECT_EQ(v1_owner({{"identity", {{"cognitoIdentityId", nullptr}, {"userArn", "arn:x"}}}}),
+            "arn:x");
   // An empty identity is no identity.
   EXPECT_EQ(v1_owner({{"authorizer", {{"claims", {{"sub", ""}}}, {"principalId", ""}}}}), "public");
 }
@@ -528,6 +539,15 @@ TEST(ApigwEvent, TakesV2OwnerFromVerifiedIdentityInOrder) {
   EXPECT_EQ(v2_owner({{"lambda", {{"userId", "u"}, {"role", "admin"}}}}), "u");
   EXPECT_EQ(v2_owner({{"lambda", {{"sub", 42}}}}), "public");  // not a string
   EXPECT_EQ(v2_owner({{"principalId", "p1"}}), "p1");
+  EXPECT_EQ(
+      v2_owner({{"iam",
+                 {{"userArn", "arn:aws:sts::1:assumed-role/pool-role/CognitoIdentityCredentials"},
+                  {"cognitoIdentity",
+                   {{"identityId", "us-east-1:3333"}, {"identityPoolId", "us-east-1:pool"}}}}}}),
+      "cognito:us-east-1:3333");
+  EXPECT_EQ(
+      v2_owner({{"iam", {{"userArn", "arn:aws:iam::1:user/bob"}, {"cognitoIdentity", nullptr}}}}),
+      "arn:aws:iam::1:user/bob");
   EXPECT_EQ(v2_owner({{"iam", {{"userArn", "arn:aws:iam::1:user/bob"}}}}),
             "arn:aws:iam::1:user/bob");
   EXPECT_EQ(v2_owner({}), "public");

@@ -8,7 +8,7 @@
 
 #include <boost/json.hpp>
 
-#include "core/testing_fakes.hpp"
+#include "support/testing_fakes.hpp"
 
 namespace crud::lambda {
 namespace {

@@ -1,5 +1,7 @@
 #include "lambda/handler_selection.hpp"
 
+#include "core/hex.hpp"
+
 #include <algorithm>
 
 namespace crud::lambda {
@@ -45,10 +47,8 @@ std::string error_for(std::string_view handler) {
   std::string shown;
   for (char c : handler) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
       shown += "\\x";
-      shown += hex[(static_cast<unsigned char>(c) >> 4) & 0xf];
-      shown += hex[static_cast<unsigned char>(c) & 0xf];
+      core::append_hex(shown, static_cast<std::uint8_t>(c));
     } else {
       shown += c;
     }

@@ -1,12 +1,13 @@
 #include "lambda/runtime_loop.hpp"
 
 #include <exception>
+#include <stdexcept>
 #include <thread>
 
 namespace crud::lambda {
 
 std::string run_loop(runtime_api& api,
-                     const std::function<handler_outcome(const invocation&)>& handler,
+                     const std::function<handler_result(const invocation&)>& handler,
                      const loop_hooks& hooks, const loop_limits& limits) {
   std::size_t served = 0;
   for (;;) {
@@ -32,24 +33,28 @@ std::string run_loop(runtime_api& api,
     const invocation& inv = *next;
     if (hooks.before)
       hooks.before(inv);
-    handler_outcome outcome;
+    handler_result outcome = handler_error{"Runtime.HandlerException", "not run"};
     try {
       outcome = handler(inv);
     } catch (const std::exception& e) {
-      outcome = handler_outcome{false, {}, "Runtime.HandlerException", e.what()};
+      outcome = handler_error{"Runtime.HandlerException", e.what()};
     } catch (...) {
-      outcome = handler_outcome{false, {}, "Runtime.HandlerException", "unknown exception"};
+      outcome = handler_error{"Runtime.HandlerException", "unknown exception"};
     }
     if (hooks.after)
       hooks.after(inv);
 
     runtime_result<void> posted =
-        outcome.ok ? api.post_response(inv.request_id, outcome.body)
-                   : api.post_error(inv.request_id, outcome.error_type, outcome.error_message);
+        outcome ? api.post_response(inv.request_id, *outcome)
+                : api.post_error(inv.request_id, outcome.error().type, outcome.error().message);
     if (!posted && posted.error().fatal)
       return "runtime API: " + posted.error().message;
     ++served;
   }
+}
+
+void throw_exception_from_error(const handler_error& e, const boost::source_location&) {
+  throw std::runtime_error(e.type + ": " + e.message);
 }
 
 }  // namespace crud::lambda

@@ -9,17 +9,30 @@
 #include <functional>
 #include <string>
 
+#include <boost/assert/source_location.hpp>
+#include <boost/system/result.hpp>
+
 #include "lambda/runtime_api.hpp"
 
 namespace crud::lambda {
 
-// What a handler returns: the response body to post, or an error to post to /error.
-struct handler_outcome {
-  bool ok = true;
-  std::string body;        // when ok
-  std::string error_type;  // when not ok
-  std::string error_message;
+// What a handler could not turn into a response, posted to the invocation's /error.
+struct handler_error {
+  // Two strings, never one: a lone string in a handler_result is the response body.
+  handler_error() = default;
+  handler_error(std::string error_type, std::string error_message)
+      : type(std::move(error_type)), message(std::move(error_message)) {}
+
+  std::string type;  // e.g. "InvalidEvent"
+  std::string message;
 };
+
+// What a handler returns: the response body to post, or an error to post to /error.
+using handler_result = boost::system::result<std::string, handler_error>;
+
+// Lets handler_result::value() throw; found by ADL.
+[[noreturn]] void throw_exception_from_error(const handler_error& e,
+                                             const boost::source_location& loc);
 
 struct loop_hooks {
   // Before each invocation (main sets _X_AMZN_TRACE_ID) and after it (main clears it).
@@ -38,7 +51,7 @@ struct loop_limits {
 
 // Runs until the Runtime API fails; returns the reason.
 std::string run_loop(runtime_api& api,
-                     const std::function<handler_outcome(const invocation&)>& handler,
+                     const std::function<handler_result(const invocation&)>& handler,
                      const loop_hooks& hooks = {}, const loop_limits& limits = {});
 
 }  // namespace crud::lambda

@@ -56,9 +56,8 @@ TEST(RuntimeLoop, PostsEachResponseToItsRequestId) {
   fake_runtime rt;
   rt.queue.push_back(make("a", "1"));
   rt.queue.push_back(make("b", "2"));
-  auto reason = run_loop(rt, [](const invocation& inv) {
-    return handler_outcome{true, "echo " + inv.payload, {}, {}};
-  });
+  auto reason =
+      run_loop(rt, [](const invocation& inv) { return handler_result{"echo " + inv.payload}; });
   EXPECT_NE(reason.find("no more"), std::string::npos);
   ASSERT_EQ(rt.posts.size(), 2U);
   EXPECT_EQ(rt.posts[0].request_id, "a");
@@ -72,13 +71,13 @@ TEST(RuntimeLoop, HandlerFailuresGoToErrorAndTheLoopGoesOn) {
   rt.queue.push_back(make("b"));
   rt.queue.push_back(make("c"));
   int calls = 0;
-  run_loop(rt, [&](const invocation& inv) -> handler_outcome {
+  run_loop(rt, [&](const invocation& inv) -> handler_result {
     ++calls;
     if (inv.request_id == "a")
       throw std::runtime_error("boom");
     if (inv.request_id == "b")
-      return {false, {}, "InvalidEvent", "not an event"};
-    return {true, "ok", {}, {}};
+      return handler_error{"InvalidEvent", "not an event"};
+    return handler_result{"ok"};
   });
   EXPECT_EQ(calls, 3);
   ASSERT_EQ(rt.posts.size(), 3U);
@@ -101,11 +100,7 @@ TEST(RuntimeLoop, RetriesNextBrieflyThenGivesUp) {
   loop_hooks hooks;
   hooks.sleep = [&](std::chrono::milliseconds) { ++sleeps; };
   auto reason = run_loop(
-      rt,
-      [](const invocation&) {
-        return handler_outcome{true, "ok", {}, {}};
-      },
-      hooks);
+      rt, [](const invocation&) { return handler_result{"ok"}; }, hooks);
   EXPECT_NE(reason.find("refused"), std::string::npos);
   ASSERT_EQ(rt.posts.size(), 1U);
   EXPECT_EQ(rt.posts[0].request_id, "a");
@@ -118,7 +113,7 @@ TEST(RuntimeLoop, ContainerErrorEndsTheLoopAtOnce) {
   rt.queue.push_back(make("b"));
   rt.fail_posts = true;
   rt.fail_post = runtime_failure{"500 container error", true};
-  auto reason = run_loop(rt, [](const invocation&) { return handler_outcome{true, "ok", {}, {}}; });
+  auto reason = run_loop(rt, [](const invocation&) { return handler_result{"ok"}; });
   EXPECT_NE(reason.find("container error"), std::string::npos);
   EXPECT_EQ(rt.posts.size(), 1U);
 }
@@ -129,7 +124,7 @@ TEST(RuntimeLoop, RefusedPostDoesNotEndTheLoop) {
   rt.queue.push_back(make("b"));
   rt.fail_posts = true;
   rt.fail_post = runtime_failure{"413 too large", false};
-  run_loop(rt, [](const invocation&) { return handler_outcome{true, "ok", {}, {}}; });
+  run_loop(rt, [](const invocation&) { return handler_result{"ok"}; });
   EXPECT_EQ(rt.posts.size(), 2U);
 }
 
@@ -144,7 +139,7 @@ TEST(RuntimeLoop, HooksWrapEachInvocation) {
       rt,
       [&](const invocation&) {
         events.push_back("handle");
-        return handler_outcome{true, "ok", {}, {}};
+        return handler_result{"ok"};
       },
       hooks);
   EXPECT_EQ(events, (std::vector<std::string>{"before a", "handle", "after a"}));

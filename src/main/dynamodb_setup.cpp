@@ -1,13 +1,12 @@
 #include "main/dynamodb_setup.hpp"
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "aws/container_credentials_provider.hpp"
 #include "aws/credential_chain.hpp"
 #include "aws/shared_config.hpp"
+#include "main/file_text.hpp"
 
 extern char** environ;
 
@@ -26,15 +25,10 @@ aws::env_map read_environment() {
 }
 
 // The file's text; "" when it does not exist or cannot be read, as for the AWS CLI.
-std::string read_file(const std::string& path) {
+std::string read_optional_file(const std::string& path) {
   if (path.empty())
     return {};
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_file(path).value_or(std::string());
 }
 
 }  // namespace
@@ -43,8 +37,8 @@ boost::system::result<dynamodb_setup, std::string> make_dynamodb_setup(process& 
                                                                        const options& o) {
   const auto env = read_environment();
   const auto paths = aws::shared_config_paths(env);
-  auto files =
-      aws::shared_config::parse(read_file(paths.credentials_file), read_file(paths.config_file));
+  auto files = aws::shared_config::parse(read_optional_file(paths.credentials_file),
+                                         read_optional_file(paths.config_file));
   if (!files)
     return files.error().message;
   auto source = aws::resolve_credential_source(env, *files);
@@ -62,6 +56,7 @@ boost::system::result<dynamodb_setup, std::string> make_dynamodb_setup(process& 
 
   aws::beast_http_options http_options;
   http_options.ca_file = std::string(aws::env_value(env, "SSL_CERT_FILE"));
+  http_options.ca_dir = std::string(aws::env_value(env, "SSL_CERT_DIR"));
   auto made = aws::make_beast_http_client(http_options);
   if (!made)
     return made.error();
@@ -69,15 +64,8 @@ boost::system::result<dynamodb_setup, std::string> make_dynamodb_setup(process& 
 
   std::shared_ptr<aws::credentials_provider> credentials;
   if (source->origin == aws::credential_origin::container) {
-    credentials = std::make_shared<aws::container_credentials_provider>(
-        source->container, http, [](const std::string& path) -> std::optional<std::string> {
-          std::ifstream in(path, std::ios::binary);
-          if (!in)
-            return std::nullopt;
-          std::ostringstream text;
-          text << in.rdbuf();
-          return text.str();
-        });
+    credentials =
+        std::make_shared<aws::container_credentials_provider>(source->container, http, read_file);
   } else {
     credentials = std::make_shared<aws::static_credentials_provider>(source->static_credentials);
   }

@@ -8,12 +8,13 @@
 #include "core/timestamp.hpp"
 #include "main/dynamodb_setup.hpp"
 #include "main/wiring.hpp"
+#include "store/dynamodb_table.hpp"
 
 namespace crud::main {
 
 int run_init(const options& o) {
   process p(true);
-  if (o.store == "dynamodb") {
+  if (o.store == store_kind::dynamodb) {
     auto setup = make_dynamodb_setup(p, o);
     if (!setup) {
       std::fprintf(stderr, "crud-api: %s\n", setup.error().c_str());
@@ -47,9 +48,9 @@ int run_init(const options& o) {
     return 2;
   }
   std::string extra = R"("store":)";
-  core::append_json_string(extra, o.store);
-  extra.append(o.store == "sqlite" ? R"(,"db":)" : R"(,"table":)");
-  core::append_json_string(extra, o.store == "sqlite" ? o.db : o.table);
+  core::append_json_string(extra, store_name(o.store));
+  extra.append(o.store == store_kind::sqlite ? R"(,"db":)" : R"(,"table":)");
+  core::append_json_string(extra, o.store == store_kind::sqlite ? o.db : o.table);
   p.log_event(o, "initialized", extra);
   return 0;
 }

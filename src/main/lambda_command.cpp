@@ -3,11 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "lambda/apigw_event.hpp"
-#include "lambda/emf_metrics.hpp"
 #include "lambda/handler_selection.hpp"
 #include "lambda/runtime_client.hpp"
 #include "lambda/runtime_loop.hpp"
+#include "lambda/serve_event.hpp"
 #include "main/wiring.hpp"
 
 namespace crud::main {
@@ -26,6 +25,15 @@ int init_failure(lambda::runtime_client& client, const std::string& type,
 }
 
 }  // namespace
+
+int report_lambda_option_error(const std::string& message) {
+  const std::string endpoint = env("AWS_LAMBDA_RUNTIME_API");
+  if (!endpoint.empty()) {
+    lambda::runtime_client client(endpoint);
+    (void)client.post_init_error("Runtime.InitError", message);
+  }
+  return 2;
+}
 
 int run_lambda(const options& o) {
   const std::string endpoint = env("AWS_LAMBDA_RUNTIME_API");
@@ -56,26 +64,16 @@ int run_lambda(const options& o) {
   }
 
   lambda::emf_publisher metrics(std::move(*ns), o.service_name, p.log, p.clock);
-
-  app::api& api = *p.api;
-  const core::clock& clock = p.clock;
-  auto handler = [&api, &metrics,
-                  &clock](const lambda::invocation& inv) -> lambda::handler_outcome {
-    auto event = lambda::decode_event(inv.payload);
-    if (!event)
-      return {false, {}, "InvalidEvent", event.error()};
-    app::request& req = event->request;
-    req.request_id = inv.request_id;
-    req.deadline_ms = inv.deadline_ms;
-    // Read back from the environment the hook just set, so the log line shows what code in
-    // this invocation sees as _X_AMZN_TRACE_ID.
-    req.trace_header = env("_X_AMZN_TRACE_ID");
-    const std::int64_t started = clock.steady_ns();
-    app::response res = api.handle(req);
-    metrics.publish(res, started);
-    return {true, lambda::encode_response(res, event->version), {}, {}};
+  auto handler = [&p, &metrics](const lambda::invocation& inv) -> lambda::handler_result {
+    auto served = lambda::serve_event(
+        *p.api, inv.payload, {inv.request_id, inv.deadline_ms, inv.trace_id}, metrics, p.clock);
+    if (!served)
+      return lambda::handler_error{"InvalidEvent", std::move(served.error())};
+    return std::move(*served);
   };
   lambda::loop_hooks hooks;
+  // The runtime's documented duty, for any code in the invocation that reads it; the app gets
+  // the trace id from the invocation itself.
   hooks.before = [](const lambda::invocation& inv) {
     if (inv.trace_id.empty()) {
       ::unsetenv("_X_AMZN_TRACE_ID");  // NOLINT(concurrency-mt-unsafe)

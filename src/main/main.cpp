@@ -3,6 +3,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+
+#include "core/crypto.hpp"
 
 #include "main/init_command.hpp"
 #include "main/invoke_command.hpp"
@@ -11,11 +14,16 @@
 #include "main/serve_command.hpp"
 
 int main(int argc, char** argv) {
+  // First, before any OpenSSL call can load its configuration file.
+  crud::core::init_crypto(std::getenv("OPENSSL_CONF") != nullptr);  // NOLINT(concurrency-mt-unsafe)
   // A closed stdout pipe must not kill the server; writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
   auto parsed = crud::main::parse_options(argc, argv);
-  if (parsed.exit_code)
+  if (parsed.exit_code) {
+    if (!parsed.error.empty() && parsed.lambda_command)
+      return crud::main::report_lambda_option_error(parsed.error);
     return *parsed.exit_code;
+  }
   const auto& o = parsed.opts;
   switch (o.cmd) {
     case crud::main::command::serve:

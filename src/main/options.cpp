@@ -14,12 +14,18 @@ namespace {
 
 // Every subcommand takes the same options, so that `crud-api serve --port 0` and
 // `PORT=0 crud-api serve` read the same way everywhere.
-void add_common(CLI::App& cmd, options& o) {
+// What is parsed as text and then resolved into options' enums.
+struct option_text {
+  std::string store;  // empty: the command's default
+  std::string delete_mode = "hard";
+};
+
+void add_common(CLI::App& cmd, options& o, option_text& text) {
   cmd.add_option("--host", o.host, "Address to listen on")->envname("CRUD_HOST");
   cmd.add_option("--port", o.port, "Port to listen on (0 = pick a free port)")
       ->envname("PORT")
       ->check(CLI::Range(0, 65535));
-  cmd.add_option("--store", o.store, "sqlite or dynamodb")
+  cmd.add_option("--store", text.store, "sqlite or dynamodb")
       ->envname("CRUD_STORE")
       ->check(CLI::IsMember({"sqlite", "dynamodb"}));
   cmd.add_option("--db", o.db, "SQLite database path (parent folders are created)")
@@ -28,7 +34,7 @@ void add_common(CLI::App& cmd, options& o) {
   cmd.add_option("--endpoint", o.endpoint, "DynamoDB endpoint URL (http or https)")
       ->envname("DYNAMODB_ENDPOINT");
   cmd.add_option("--region", o.region, "AWS region (else AWS_REGION, AWS_DEFAULT_REGION)");
-  cmd.add_option("--delete-mode", o.delete_mode, "hard or soft")
+  cmd.add_option("--delete-mode", text.delete_mode, "hard or soft")
       ->envname("DELETE_MODE")
       ->check(CLI::IsMember({"hard", "soft"}));
   cmd.add_option("--rate-limit", o.rate_limit, "Requests per second per client (0 = off)")
@@ -59,7 +65,7 @@ std::string validate(options& o) {
     o.log_level = "WARN";
   if (o.host.empty())
     return "--host: must not be empty";
-  if (o.store == "sqlite" && o.db.empty())
+  if (o.store == store_kind::sqlite && o.db.empty())
     return "--db: must not be empty";
   if (o.table.empty())
     return "--table: must not be empty";
@@ -91,6 +97,10 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
 
 }  // namespace
 
+std::string_view store_name(store_kind kind) noexcept {
+  return kind == store_kind::dynamodb ? "dynamodb" : "sqlite";
+}
+
 parse_result parse_options(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   return parse_args(std::move(args), true);
@@ -101,6 +111,7 @@ namespace {
 parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed) {
   parse_result result;
   options& o = result.opts;
+  option_text text;
 
   CLI::App app{
       "Serverless CRUD API: one binary that serves the items API as an HTTP server, "
@@ -124,7 +135,9 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
     }
   }
   if (chosen != nullptr)
-    add_common(*chosen, o);
+    add_common(*chosen, o, text);
+  // Parsing again as `lambda` (see below) means the Lambda environment chose the command.
+  result.lambda_command = chosen == lambda || !auto_lambda_allowed;
   invoke->add_option("--event", o.event_file, "Event file, or - for standard input");
   if (chosen == serve) {
     serve
@@ -166,7 +179,8 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
       args.insert(args.begin() + (args.empty() ? 0 : 1), "lambda");
       return parse_args(std::move(args), false);
     }
-    std::cerr << "crud-api: " << e.what() << '\n';
+    result.error = e.what();
+    std::cerr << "crud-api: " << result.error << '\n';
     result.exit_code = 2;
     return result;
   }
@@ -189,12 +203,16 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
     return result;
   }
 
-  if (o.store.empty())
-    o.store = o.cmd == command::lambda ? "dynamodb" : "sqlite";
+  if (text.store.empty())
+    o.store = o.cmd == command::lambda ? store_kind::dynamodb : store_kind::sqlite;
+  else
+    o.store = text.store == "dynamodb" ? store_kind::dynamodb : store_kind::sqlite;
+  o.delete_mode = text.delete_mode == "soft" ? app::delete_mode::soft : app::delete_mode::hard;
   if (o.region.empty())
     o.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
   if (auto reason = validate(o); !reason.empty()) {
     std::cerr << "crud-api: " << reason << '\n';
+    result.error = std::move(reason);
     result.exit_code = 2;
   }
   return result;

@@ -5,21 +5,30 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "app/api_config.hpp"
 
 namespace crud::main {
 
 enum class command { serve, lambda, invoke, init };
 
+enum class store_kind { sqlite, dynamodb };
+
+// "sqlite" or "dynamodb", as the option spells it.
+std::string_view store_name(store_kind kind) noexcept;
+
 struct options {
   command cmd = command::serve;
   std::string host = "127.0.0.1";
   int port = 8080;
-  std::string store;  // resolved: "sqlite" or "dynamodb"
+  // Resolved: the flag, else the variable, else the command's default.
+  store_kind store = store_kind::sqlite;
   std::string db = "./data/items.db";
   std::string table = "items";
   std::string endpoint;
   std::string region;
-  std::string delete_mode = "hard";
+  app::delete_mode delete_mode = app::delete_mode::hard;
   double rate_limit = 1000;
   double rate_burst = 2000;
   std::string cors_origin;
@@ -38,6 +47,10 @@ struct options {
 struct parse_result {
   std::optional<int> exit_code;  // set when the process should end now (help, version, error)
   options opts;
+  // When the options are wrong: the one-line reason (already printed), and whether the
+  // command was `lambda`, whose start-up failures also go to the Runtime API.
+  std::string error;
+  bool lambda_command = false;
 };
 
 parse_result parse_options(int argc, char** argv);

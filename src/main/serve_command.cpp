@@ -4,15 +4,14 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "app/http_types.hpp"
 #include "core/json_text.hpp"
 #include "core/jwt.hpp"
+#include "main/file_text.hpp"
 #include "main/wiring.hpp"
 #include "server/http_server.hpp"
 #include "store/sqlite_store.hpp"
@@ -32,12 +31,10 @@ boost::system::result<std::optional<core::jwt_verifier>, std::string> make_verif
   settings.audience = o.jwt_audience;
   const char* flag = o.jwt_secret.empty() ? "--jwt-public-key" : "--jwt-secret";
   if (!o.jwt_public_key_file.empty()) {
-    std::ifstream in(o.jwt_public_key_file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in || text.str().empty())
+    auto pem = read_file(o.jwt_public_key_file);
+    if (!pem || pem->empty())
       return std::string(flag) + ": cannot read " + o.jwt_public_key_file;
-    settings.rs256_key_pem = text.str();
+    settings.rs256_key_pem = std::move(*pem);
   }
   auto verifier = core::jwt_verifier::make(std::move(settings));
   if (!verifier)
@@ -89,19 +86,14 @@ int run_serve(const options& o) {
   config.rate_limit_burst = o.rate_burst;
   // SQLite reads are local and short, so they run on the I/O threads; writes block on the
   // group commit and run on the handler pool.
-  config.inline_reads = o.store == "sqlite";
+  config.inline_reads = o.store == store_kind::sqlite;
   if (*verifier) {
     config.authenticate = [&v = **verifier, &clock = p.clock](std::string_view header) {
       return authenticate_bearer(v, clock, header);
     };
   }
 
-  app::api& api = *p.api;
-  server::server_handlers handlers{
-      [&api](const app::request& req) { return api.handle(req); },
-      [&api](const app::request& req, const core::api_error& e) { return api.reject(req, e); },
-      [&api] { return api.new_request_id(); }};
-  server::http_server srv(config, std::move(handlers), p.clock);
+  server::http_server srv(config, *p.api, p.clock);
   auto port = srv.listen();
   if (!port) {
     std::fprintf(stderr, "crud-api: %s\n", port.error().c_str());
@@ -113,7 +105,7 @@ int run_serve(const options& o) {
   extra.append(R"(,"port":)");
   core::append_json_int(extra, *port);
   extra.append(R"(,"store":)");
-  core::append_json_string(extra, o.store);
+  core::append_json_string(extra, store_name(o.store));
   extra.append(*verifier ? R"(,"auth":"jwt")" : R"(,"auth":"none")");
   p.log_event(o, "listening", extra);
   p.log.flush();

@@ -90,7 +90,7 @@ app::log_level parse_log_level(const std::string& name) {
 
 boost::system::result<void, std::string> open_store(process& p, const options& o,
                                                     std::size_t concurrent_readers) {
-  if (o.store == "dynamodb") {
+  if (o.store == store_kind::dynamodb) {
     auto setup = make_dynamodb_setup(p, o);
     if (!setup)
       return setup.error();
@@ -116,11 +116,10 @@ boost::system::result<void, std::string> build_api(process& p, const options& o,
   if (!secret)
     return "cannot read the cursor secret: " + secret.error().message();
   app::api_config config;
-  config.default_delete_mode =
-      o.delete_mode == "soft" ? app::delete_mode::soft : app::delete_mode::hard;
+  config.default_delete_mode = o.delete_mode;
   config.cors_origin = o.cors_origin;
   config.service_name = o.service_name;
-  config.table_name = o.store == "dynamodb" ? o.table : o.db;
+  config.table_name = o.store == store_kind::dynamodb ? o.table : o.db;
   config.level = parse_log_level(o.log_level);
   config.operations = operations;
   p.api = std::make_unique<app::api>(std::move(config),

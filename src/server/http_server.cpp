@@ -47,14 +47,13 @@ constexpr std::chrono::seconds limiter_sweep_period{30};
 // die, last.
 class http_server::impl {
  public:
-  impl(server_config config, server_handlers handlers, const core::clock& clock)
+  impl(server_config config, app::request_handler& app, const core::clock& clock)
       : io_threads_(resolve_io_threads(config.io_threads)),
         ioc_(1),
         control_(asio::make_strand(ioc_)),
         grace_timer_(control_),
         pool_(std::max(1u, config.handler_threads)) {
-    state_ = std::make_unique<server_state>(std::move(config), std::move(handlers), clock,
-                                            pool_.get_executor());
+    state_ = std::make_unique<server_state>(std::move(config), app, clock, pool_.get_executor());
     workers_.reserve(io_threads_);
     for (unsigned i = 0; i < io_threads_; ++i)
       workers_.push_back(std::make_unique<asio::io_context>(1));
@@ -237,8 +236,8 @@ class http_server::impl {
   bool done_ = false;
 };
 
-http_server::http_server(server_config config, server_handlers handlers, const core::clock& clock)
-    : impl_(std::make_unique<impl>(std::move(config), std::move(handlers), clock)) {}
+http_server::http_server(server_config config, app::request_handler& app, const core::clock& clock)
+    : impl_(std::make_unique<impl>(std::move(config), app, clock)) {}
 
 http_server::~http_server() = default;
 

@@ -1,9 +1,11 @@
 #pragma once
-// The standalone HTTP/1.1 server behind `crud-api serve`. It owns the sockets and the threads:
-// it parses requests (with size limits, timeouts, a per-client rate limit and a connection
-// cap), hands each one to the app as an app::request, and writes the app::response back with
-// keep-alive. It answers `/health` and `/metrics` itself. Shutdown (SIGINT/SIGTERM or stop())
-// is graceful: no new connections, idle ones closed at once, requests in flight finished.
+// The standalone HTTP/1.1 server behind `crud-api serve`, a thin adapter over the app's
+// pipeline. It owns the sockets and the threads: it parses requests (with size limits,
+// timeouts and a connection cap), hands each one to the app as an app::request together with
+// its hooks (a per-client rate limit, optional bearer authentication, and the metrics behind
+// `/health` and `/metrics`), and writes the app::response back with keep-alive. Shutdown
+// (SIGINT/SIGTERM or stop()) is graceful: no new connections, idle ones closed at once,
+// requests in flight finished.
 //
 // Asio and Beast stay behind the pimpl so that `main` compiles without them.
 
@@ -18,9 +20,8 @@
 
 #include <boost/system/result.hpp>
 
-#include "app/http_types.hpp"
+#include "app/request_handler.hpp"
 #include "core/clock.hpp"
-#include "core/error.hpp"
 
 namespace crud::server {
 
@@ -50,25 +51,17 @@ struct server_config {
   std::chrono::milliseconds shutdown_grace{25'000};
   bool handle_signals = true;            // SIGINT/SIGTERM -> graceful stop
   std::size_t max_connections = 10'000;  // beyond this, new connections are accepted and closed
-  // Optional: who is calling, from the Authorization header's value ("" when absent). When
-  // set, an API request it refuses gets 401; /health, /metrics and CORS preflights (which
-  // browsers send without credentials) are not asked. Unset, every caller is `public`.
-  // Called on I/O threads: it must be quick and thread-safe.
+  // Optional: who is calling, from the Authorization header's value ("" when absent). It
+  // becomes the app's authenticate hook: an API request it refuses gets 401; /health, /metrics
+  // and CORS preflights (which browsers send without credentials) are not asked. Unset, every
+  // caller is `public`. Called on I/O threads: it must be quick and thread-safe.
   std::function<auth_outcome(std::string_view authorization)> authenticate;
-};
-
-struct server_handlers {
-  std::function<app::response(const app::request&)> handle;  // app::api::handle
-  // app::api::reject
-  std::function<app::response(const app::request&, const core::api_error&)> reject;
-  // Optional: the request id for the responses the server makes itself (/health, /metrics).
-  // Unset, the server makes UUID-shaped ids that are unique within the process.
-  std::function<std::string()> new_request_id;
 };
 
 class http_server {
  public:
-  http_server(server_config config, server_handlers handlers, const core::clock& clock);
+  // `app` outlives the server; its calls run on the I/O threads and the handler pool at once.
+  http_server(server_config config, app::request_handler& app, const core::clock& clock);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;

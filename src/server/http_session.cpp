@@ -15,7 +15,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/none.hpp>
 
-#include "server/builtin_routes.hpp"
 #include "server/http_date.hpp"
 #include "server/request_target.hpp"
 #include "server/server_state.hpp"
@@ -228,46 +227,10 @@ void http_session::on_request() {
       to_app_request(parser_->release(), target ? std::move(*target) : request_target{});
   parser_.reset();
 
-  // Who is calling, when the server authenticates API requests (preflights and the built-in
-  // routes need no credentials).
-  const auto& authenticate = state_.config().authenticate;
-  const bool needs_owner =
-      authenticate && target && req.method != "OPTIONS" && !is_builtin_path(req.path);
-  auth_outcome who;
-  if (needs_owner)
-    who = authenticate(req.header("Authorization").value_or(""));
-  // A caller with a good token is limited as an owner (the contract's "owner's rate"), so
-  // owners behind one address do not share a bucket; anything else, refused tokens included,
-  // is limited by its address.
-  if (state_.limiter().enabled()) {
-    // The address key is the session's own string; only an owner's key is built.
-    std::string owner_key;
-    if (who.owner)
-      owner_key = "owner " + *who.owner;
-    const rate_decision decision =
-        state_.limiter().acquire(who.owner ? std::string_view(owner_key) : client_key_);
-    if (!decision.allowed) {
-      state_.stats().rate_limited();
-      core::api_error error =
-          core::make_error(core::error_code::rate_limited, "Too many requests; retry later");
-      error.retry_after_s = decision.retry_after_s;
-      return do_write(state_.reject(req, error));
-    }
-  }
+  req.client_address = client_key_;
   if (!target) {
     return do_write(state_.reject(
         req, core::make_error(core::error_code::bad_request, "Malformed request target")));
-  }
-  if (auto builtin = answer_builtin(req, state_))
-    return do_write(std::move(*builtin));
-  if (needs_owner) {
-    if (!who.owner) {
-      core::api_error error =
-          core::make_error(core::error_code::unauthorized, "Missing or invalid bearer token");
-      error.cause = std::move(who.reason);
-      return do_write(state_.reject(req, error));
-    }
-    req.owner = std::move(*who.owner);
   }
   if (state_.config().inline_reads && is_read_method(req.method)) {
     return do_write(state_.handle(req));

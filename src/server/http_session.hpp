@@ -1,6 +1,6 @@
 #pragma once
 // One client connection. It reads one request at a time (header, then body, each under its
-// own timeout and size limit), passes it to the built-in routes or the app, and writes the
+// own timeout and size limit), passes it to the app's pipeline, and writes the
 // response before it reads the next. That strict one-at-a-time order is also the cap on
 // pipelining: requests a client sends ahead wait, unread, in a read buffer bounded by the
 // header limit and then in the kernel's socket buffers, so no client can queue up work.

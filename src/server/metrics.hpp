@@ -13,8 +13,6 @@
 
 namespace crud::server {
 
-inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
-
 class metrics {
  public:
   // Upper bounds of the latency buckets, in seconds (+Inf is implicit).

@@ -1,8 +1,8 @@
 #pragma once
-// What the listener, the sessions and the server share: configuration, the app's handlers
-// (wrapped so they never throw), metrics, the rate limiter, the blocking pool, the registry of
-// live sessions that shutdown walks, and the connection count that tells the server when the
-// last connection has gone.
+// The server's state, which the listener and the sessions share: configuration, the app and
+// the hooks it is called with (rate limit, authentication, metrics), the metrics themselves,
+// the rate limiter, the blocking pool, the registry of live sessions that shutdown walks, and
+// the connection count that tells the server when the last connection has gone.
 
 #include <atomic>
 #include <cstdint>
@@ -15,9 +15,9 @@
 
 #include <boost/asio/thread_pool.hpp>
 
-#include "app/http_types.hpp"
+#include "app/request_handler.hpp"
+#include "app/transport_hooks.hpp"
 #include "core/clock.hpp"
-#include "core/error.hpp"
 #include "server/http_server.hpp"
 #include "server/metrics.hpp"
 #include "server/rate_limiter.hpp"
@@ -30,7 +30,7 @@ class server_state {
  public:
   using blocking_executor = boost::asio::thread_pool::executor_type;
 
-  server_state(server_config config, server_handlers handlers, const core::clock& clock,
+  server_state(server_config config, app::request_handler& app, const core::clock& clock,
                blocking_executor blocking);
   server_state(const server_state&) = delete;
   server_state& operator=(const server_state&) = delete;
@@ -41,16 +41,11 @@ class server_state {
   rate_limiter& limiter() noexcept { return limiter_; }
   blocking_executor blocking() const noexcept { return blocking_; }
 
-  // The app's handlers. Neither throws: a throwing `handle` becomes reject(INTERNAL), a throwing
-  // `reject` a fixed error body. Every response leaves with Content-Type, X-Request-Id and
-  // X-Correlation-Id, and a status the wire can carry.
-  app::response handle(const app::request& req) noexcept;
-  app::response reject(const app::request& req, const core::api_error& error) noexcept;
-
-  // An id for a response the server makes itself.
-  std::string new_request_id();
-  // The client's X-Correlation-Id when it is usable, else `request_id`.
-  static std::string correlation_id(const app::request& req, const std::string& request_id);
+  // The app's pipeline, with this server's hooks.
+  app::response handle(const app::request& req) noexcept { return app_.handle(req, hooks_); }
+  app::response reject(const app::request& req, const core::api_error& error) noexcept {
+    return app_.reject(req, error);
+  }
 
   // Connections: counted from accept to the session's end, capped by max_connections.
   bool try_open_connection() noexcept;
@@ -70,18 +65,15 @@ class server_state {
   void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
 
  private:
-  app::response fallback_error(const app::request& req, const core::api_error& error);
-  void complete(const app::request& req, app::response& res);
+  app::transport_hooks make_hooks();
 
   server_config config_;
-  server_handlers handlers_;
+  app::request_handler& app_;
   const core::clock& clock_;
   blocking_executor blocking_;
   metrics metrics_;
   rate_limiter limiter_;
-
-  std::uint64_t id_seed_;
-  std::atomic<std::uint64_t> id_counter_{0};
+  app::transport_hooks hooks_;
 
   std::atomic<std::size_t> open_connections_{0};
   std::atomic<bool> stopping_{false};

@@ -1,11 +1,9 @@
 #include "store/dynamodb_store.hpp"
 
-#include <array>
-#include <cstddef>
-#include <span>
 #include <utility>
 
 #include "core/timestamp.hpp"
+#include "store/dynamodb_common.hpp"
 
 namespace crud::store {
 namespace {
@@ -15,8 +13,6 @@ using aws::attribute_value;
 using aws::dynamodb_error;
 using boost::system::error_code;
 
-constexpr std::string_view meta_pk = "META";
-constexpr std::string_view secret_sk = "CURSOR_SECRET";
 constexpr std::string_view status_in_progress = "INPROGRESS";
 constexpr std::string_view status_completed = "COMPLETED";
 // A page query reads this many more rounds at most before returning a short page.
@@ -143,86 +139,8 @@ std::optional<idempotency_record> parse_record(const attribute_map& m) {
   return r;
 }
 
-std::string hex(std::span<const std::byte> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out.push_back(digits[static_cast<unsigned>(b) >> 4]);
-    out.push_back(digits[static_cast<unsigned>(b) & 0xF]);
-  }
-  return out;
-}
-
 aws::request_context context_of(const call_options& opts) {
   return aws::request_context{opts.deadline_ms, opts.trace_header};
-}
-
-// The secret in the meta item, created with a conditional put when absent, so that concurrent
-// first opens agree on one.
-boost::system::result<std::string, dynamodb_error> ensure_cursor_secret(
-    aws::dynamodb_client& client, const std::string& table, core::random_source& random) {
-  const attribute_map key{{"pk", s(meta_pk)}, {"sk", s(secret_sk)}};
-  for (int round = 0; round < 2; ++round) {
-    aws::get_item_input get{table, key, true, {}, {}};
-    auto found = client.get_item({}, get);
-    if (!found)
-      return found.error();
-    if (*found) {
-      if (const auto* secret = string_attr(**found, "secret"); secret && !secret->empty())
-        return *secret;
-      dynamodb_error e;
-      e.what = dynamodb_error::kind::bad_response;
-      e.message = "the cursor secret item has no secret";
-      return e;
-    }
-    std::array<std::byte, 32> bytes{};
-    random.fill(bytes);
-    aws::put_item_input put;
-    put.table = table;
-    put.item = key;
-    put.item["secret"] = s(hex(bytes));
-    put.condition.expression = "attribute_not_exists(pk)";
-    auto written = client.put_item({}, put);
-    if (written)
-      return string_attr(put.item, "secret") ? *string_attr(put.item, "secret") : std::string();
-    if (!written.error().is("ConditionalCheckFailedException"))
-      return written.error();
-    // Another process created it first: read theirs.
-  }
-  dynamodb_error e;
-  e.what = dynamodb_error::kind::bad_response;
-  e.message = "the cursor secret item keeps disappearing";
-  return e;
-}
-
-std::string describe(const dynamodb_error& e) {
-  std::string out;
-  switch (e.what) {
-    case dynamodb_error::kind::service:
-      out = e.type.empty() ? "HTTP " + std::to_string(e.http_status) : e.type;
-      break;
-    case dynamodb_error::kind::transport:
-      out = "connection failed";
-      break;
-    case dynamodb_error::kind::timeout:
-      out = "timed out";
-      break;
-    case dynamodb_error::kind::deadline:
-      out = "deadline passed";
-      break;
-    case dynamodb_error::kind::crc_mismatch:
-      out = "response checksum mismatch";
-      break;
-    case dynamodb_error::kind::bad_response:
-      out = "unexpected response";
-      break;
-    case dynamodb_error::kind::credentials:
-      out = "no credentials";
-      break;
-  }
-  if (!e.message.empty())
-    out += ": " + e.message;
-  return out;
 }
 
 class dynamodb_store final : public item_store {
@@ -230,7 +148,8 @@ class dynamodb_store final : public item_store {
   dynamodb_store(const dynamodb_options& options, const dynamodb_store_deps& deps,
                  std::unique_ptr<aws::dynamodb_client> client, std::string secret)
       : table_(options.table),
-        deps_(deps),
+        http_(deps.http),
+        credentials_(deps.credentials),
         client_(std::move(client)),
         secret_(std::move(secret)) {}
 
@@ -475,35 +394,13 @@ class dynamodb_store final : public item_store {
   }
 
   std::string table_;
-  dynamodb_store_deps deps_;
+  // The client holds plain references to these two; sharing their ownership keeps them alive
+  // as long as it (declared first, they are destroyed after it).
+  std::shared_ptr<aws::http_client> http_;
+  std::shared_ptr<aws::credentials_provider> credentials_;
   std::unique_ptr<aws::dynamodb_client> client_;
   std::string secret_;
 };
-
-boost::system::result<std::unique_ptr<aws::dynamodb_client>, std::string> make_client(
-    const dynamodb_options& options, const dynamodb_store_deps& deps) {
-  if (options.table.empty())
-    return std::string("--table must not be empty");
-  if (!deps.http || !deps.credentials)
-    return std::string("the DynamoDB store needs an HTTP client and credentials");
-  auto endpoint = aws::resolve_dynamodb_endpoint(options.endpoint, options.region);
-  if (!endpoint)
-    return endpoint.error();
-  aws::dynamodb_config config;
-  config.region = options.region;
-  config.endpoint = *endpoint;
-  config.retry = options.retry;
-  config.attempt_timeout_ms = options.attempt_timeout_ms;
-  return std::make_unique<aws::dynamodb_client>(
-      config, aws::dynamodb_deps{*deps.http, *deps.credentials, deps.clock, deps.random, deps.sleep,
-                                 deps.observer});
-}
-
-std::string where(const dynamodb_options& options) {
-  return "DynamoDB table " + options.table + " at " +
-         (options.endpoint.empty() ? "dynamodb." + options.region + ".amazonaws.com"
-                                   : options.endpoint);
-}
 
 }  // namespace
 
@@ -521,68 +418,19 @@ std::string idempotency_sk(std::string_view key) {
 
 boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_store(
     const dynamodb_options& options, const dynamodb_store_deps& deps) {
-  auto client = make_client(options, deps);
+  auto client = dynamodb_detail::make_client(options, deps);
   if (!client)
     return client.error();
-  auto secret = ensure_cursor_secret(**client, options.table, deps.random);
+  auto secret = dynamodb_detail::ensure_cursor_secret(**client, options.table, deps.random);
   if (!secret) {
     std::string hint = secret.error().is("ResourceNotFoundException")
                            ? " (run `crud-api init --store dynamodb` first)"
                            : "";
-    return "cannot open " + where(options) + ": " + describe(secret.error()) + hint;
+    return "cannot open " + dynamodb_detail::where(options) + ": " +
+           dynamodb_detail::describe(secret.error()) + hint;
   }
   return std::unique_ptr<item_store>(
       std::make_unique<dynamodb_store>(options, deps, std::move(*client), std::move(*secret)));
-}
-
-boost::system::result<dynamodb_init_report, std::string> init_dynamodb_table(
-    const dynamodb_options& options, const dynamodb_store_deps& deps) {
-  auto made = make_client(options, deps);
-  if (!made)
-    return made.error();
-  auto& client = **made;
-  dynamodb_init_report report;
-  auto fail = [&](std::string_view step, const dynamodb_error& e) {
-    return std::string(step) + " " + where(options) + ": " + describe(e);
-  };
-
-  auto status = client.describe_table_status({}, options.table);
-  if (!status && status.error().is("ResourceNotFoundException")) {
-    auto created = client.create_table({}, options.table);
-    if (!created && !created.error().is("ResourceInUseException"))
-      return fail("cannot create", created.error());
-    report.created = static_cast<bool>(created);
-    status = client.describe_table_status({}, options.table);
-  }
-  const std::int64_t give_up = deps.clock.wall_ms() + options.table_active_timeout_ms;
-  while (status && *status != "ACTIVE" && deps.clock.wall_ms() < give_up) {
-    if (deps.sleep)
-      deps.sleep(options.table_poll_interval_ms);
-    status = client.describe_table_status({}, options.table);
-  }
-  if (!status)
-    return fail("cannot describe", status.error());
-  if (*status != "ACTIVE")
-    return where(options) + " is still " + *status + " after waiting";
-
-  auto ttl = client.update_time_to_live({}, options.table, "expiresAt", true);
-  if (!ttl) {
-    const auto& e = ttl.error();
-    const bool already =
-        e.is("ValidationException") && e.message.find("already enabled") != std::string::npos;
-    if (e.is("UnknownOperationException")) {
-      report.warnings.push_back(
-          "this DynamoDB engine does not support UpdateTimeToLive: "
-          "soft-deleted items and idempotency records will not expire");
-    } else if (!already) {
-      return fail("cannot enable TTL on expiresAt for", e);
-    }
-  }
-
-  auto secret = ensure_cursor_secret(client, options.table, deps.random);
-  if (!secret)
-    return fail("cannot write the cursor secret to", secret.error());
-  return report;
 }
 
 }  // namespace crud::store

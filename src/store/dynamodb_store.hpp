@@ -14,7 +14,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <boost/system/result.hpp>
 
@@ -55,17 +54,6 @@ std::string idempotency_sk(std::string_view key);
 // Opens the store: checks the table is reachable and reads (creating if absent) the cursor
 // secret. The error is a one-line reason naming the table or endpoint.
 boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_store(
-    const dynamodb_options& options, const dynamodb_store_deps& deps);
-
-struct dynamodb_init_report {
-  bool created = false;               // the table did not exist and was created
-  std::vector<std::string> warnings;  // what could not be set up but is not fatal
-};
-
-// Creates the table (PAY_PER_REQUEST, pk/sk) if missing, waits until it is ACTIVE, enables TTL
-// on expiresAt, and writes the cursor secret. Running it again is harmless. An engine without
-// UpdateTimeToLive (dynalite) gives a warning, not an error.
-boost::system::result<dynamodb_init_report, std::string> init_dynamodb_table(
     const dynamodb_options& options, const dynamodb_store_deps& deps);
 
 }  // namespace crud::store

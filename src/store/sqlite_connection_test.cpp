@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "store/sqlite_test_support.hpp"
 #include "store/store_error.hpp"
+#include "support/sqlite_test_support.hpp"
 
 namespace crud::store {
 namespace {

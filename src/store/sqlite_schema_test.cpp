@@ -7,7 +7,7 @@
 #include <string>
 
 #include "store/sqlite_connection.hpp"
-#include "store/sqlite_test_support.hpp"
+#include "support/sqlite_test_support.hpp"
 
 namespace crud::store {
 namespace {

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/sqlite_test_support.hpp"
+#include "support/sqlite_test_support.hpp"
 
 namespace crud::store {
 namespace {

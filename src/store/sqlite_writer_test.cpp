@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "store/sqlite_connection.hpp"
-#include "store/sqlite_test_support.hpp"
 #include "store/store_error.hpp"
+#include "support/sqlite_test_support.hpp"
 
 namespace crud::store {
 namespace {

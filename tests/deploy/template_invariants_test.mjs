@@ -69,17 +69,21 @@ function leastPrivilegeProblems(t) {
   return problems;
 }
 
-// Anywhere in the template: an IAM action that scans or is a wildcard.
+// Anywhere in the template: an IAM action that scans or is a wildcard. A KMS key policy reaches
+// only its own key, so its wildcards (the account's administration through IAM, the
+// GenerateDataKey* family) grant nothing beyond the key.
 function forbiddenActionProblems(t) {
   const problems = [];
   for (const [node, trail] of walk(t)) {
     if (!node || typeof node !== "object" || Array.isArray(node)) continue;
+    const inKeyPolicy = trail[0] === "Resources" && trail[2] === "Properties" && trail[3] === "KeyPolicy" &&
+      t.Resources[trail[1]]?.Type === "AWS::KMS::Key";
     for (const key of ["Action", "NotAction"]) {
       if (!(key in node)) continue;
       if (key === "NotAction") problems.push(`${trail.join("/")}: NotAction grants everything else`);
       for (const a of asList(node[key])) {
         if (typeof a !== "string") continue;
-        if (a.includes("*")) problems.push(`${trail.join("/")}: wildcard action ${a}`);
+        if (a.includes("*") && !inKeyPolicy) problems.push(`${trail.join("/")}: wildcard action ${a}`);
         if (/scan/i.test(a)) problems.push(`${trail.join("/")}: ${a}`);
       }
     }
@@ -187,12 +191,16 @@ function apiProblems(t) {
       JSON.stringify(ms?.ThrottlingBurstLimit) !== JSON.stringify({ Ref: "ThrottlingBurstLimit" })) {
     problems.push("stage throttling must come from the parameters");
   }
-  const dest = p.AccessLogSetting?.DestinationArn?.["Fn::GetAtt"];
+  // The destination may be wrapped (template.yaml orders the stage after the account's logs
+  // role through it): every attribute it reads must be its log group's ARN.
+  const dests = [...walk(p.AccessLogSetting?.DestinationArn)].filter(([n]) => n?.["Fn::GetAtt"]).map(([n]) => n["Fn::GetAtt"]);
+  const dest = dests.length && dests.every((d) => JSON.stringify(d) === JSON.stringify(dests[0])) ? dests[0] : null;
   const group = dest && R(t)[dest[0]];
   if (!group || group.Type !== "AWS::Logs::LogGroup" || dest[1] !== "Arn") problems.push("access logs must go to their own log group");
   else if (JSON.stringify(group.Properties.RetentionInDays) !== JSON.stringify({ Ref: "LogRetentionDays" })) problems.push("access log retention");
   try {
-    const format = JSON.parse(p.AccessLogSetting.Format);
+    // messageString is the error text already quoted, so it stands unquoted in the format.
+    const format = JSON.parse(p.AccessLogSetting.Format.replaceAll("$context.error.messageString", '"x"'));
     for (const f of ["requestId", "status", "responseLatency", "httpMethod", "path"]) {
       if (!(f in format)) problems.push(`access log format lacks ${f}`);
     }
@@ -250,6 +258,7 @@ const CHECKS = [
   ["read's PutItem stays on META", leastPrivilegeProblems, (t) => { delete R(t).ReadFunction.Properties.Policies[0].Statement[1].Condition; }],
   ["no Scan, no wildcard actions", forbiddenActionProblems, (t) => { R(t).CreateFunction.Properties.Policies[0].Statement[0].Action.push("dynamodb:*"); }],
   ["no Scan anywhere", forbiddenActionProblems, (t) => { R(t).ReadFunction.Properties.Policies[0].Statement[0].Action.push("dynamodb:Scan"); }],
+  ["no wildcard actions outside key policies", forbiddenActionProblems, (t) => { R(t).ApiGatewayLogsRoleSetterRole.Properties.Policies[0].PolicyDocument.Statement[0].Action.push("apigateway:*"); }],
   ["handlers, runtime, architectures, tracing, environment", functionProblems, (t) => { R(t).DeleteFunction.Properties.Handler = "all"; }],
   ["runtime", functionProblems, (t) => { t.Globals.Function.Runtime = "provided.al2"; }],
   ["table per CONTRACT §4", tableProblems, (t) => { R(t).ItemsTable.Properties.TimeToLiveSpecification.AttributeName = "ttl"; }],
@@ -258,6 +267,7 @@ const CHECKS = [
   ["alarm actions", alarmProblems, (t) => { delete R(t).Api5xxRateAlarm.Properties.AlarmActions; }],
   ["tracing, throttling, access logs", apiProblems, (t) => { R(t).Api.Properties.TracingEnabled = false; }],
   ["throttling", apiProblems, (t) => { delete R(t).Api.Properties.MethodSettings; }],
+  ["access logs to their own group", apiProblems, (t) => { R(t).Api.Properties.AccessLogSetting.DestinationArn["Fn::If"][2] = { "Fn::GetAtt": ["CreateFunctionLogGroup", "Arn"] }; }],
   ["parameters and outputs", parameterProblems, (t) => { t.Parameters.AuthType.AllowedValues = ["NONE", "IAM"]; }],
   ["dashboard", dashboardProblems, (t) => { R(t).Dashboard.Properties.DashboardBody["Fn::Sub"][0] = R(t).Dashboard.Properties.DashboardBody["Fn::Sub"][0].replaceAll("ColdStart", "Cold"); }],
 ];

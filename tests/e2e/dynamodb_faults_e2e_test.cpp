@@ -1,5 +1,6 @@
 // `crud-api serve --store dynamodb` when DynamoDB misbehaves, and what it leaves in the table.
-// A fault proxy sits between the server and dynalite: throttling and 500s must be retried
+// A fault proxy sits between the server and the engine (dynalite, or moto): throttling and 500s
+// must be retried
 // within the policy and then surface as 503 with Retry-After; dropped and stalled connections
 // must be bounded by the timeouts; a killed dynalite must give 503s, never 500s or hangs, and
 // service must come back by itself. No request may report success for a write that did not
@@ -14,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "store/dynalite_process_test_support.hpp"
 #include "support/contract_checks.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/server_fixture.hpp"
@@ -206,6 +206,10 @@ TEST_F(DynamoDbFaultsE2e, AWriteWhoseAnswerWasLostIsReportedOnceAndStoredOnce) {
 }
 
 TEST_F(DynamoDbFaultsE2e, AKilledDynaliteGives503sThenServiceRecoversByItself) {
+  if (!backend_->process().keeps_tables_across_restart()) {
+    GTEST_SKIP() << name_of(backend_->process().engine())
+                 << " keeps its tables in memory only: a restart would lose the item";
+  }
   // Straight to dynalite, so that killing it is all the outage there is.
   client_.reset();
   EXPECT_EQ(server_->stop(), 0);
@@ -285,25 +289,31 @@ class DynamoDbLayoutE2e : public server_fixture {
     server_fixture::SetUp();
   }
 
-  // The raw item through GetItem, in DynamoDB JSON ({"S": ...}, {"N": ...}).
-  json::object raw_item(const std::string& pk, const std::string& sk) {
+  // A call straight to the engine, answered in DynamoDB JSON ({"S": ...}, {"N": ...}).
+  json::object raw_call(const std::string& operation, const json::object& body) {
     http_client raw(dynamodb()->port());
-    json::object key{{"pk", json::object{{"S", pk}}}, {"sk", json::object{{"S", sk}}}};
-    json::object body{{"TableName", "items"}, {"Key", key}, {"ConsistentRead", true}};
-    // dynalite checks that a request is signed, not the signature.
+    // The engines check that a request is signed, not the signature.
     const auto res =
         raw.send({"POST",
                   "/",
                   {{"Content-Type", "application/x-amz-json-1.0"},
-                   {"X-Amz-Target", "DynamoDB_20120810.GetItem"},
+                   {"X-Amz-Target", "DynamoDB_20120810." + operation},
                    {"X-Amz-Date", "20260101T000000Z"},
                    {"Authorization",
                     "AWS4-HMAC-SHA256 Credential=e2e/20260101/us-east-1/dynamodb/aws4_request, "
                     "SignedHeaders=host;x-amz-date, Signature=00"}},
                   json::serialize(body)});
-    EXPECT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(res.status, 200) << operation << ": " << res.body;
     const auto v = json_of(res);
-    const auto* item = v.is_object() ? v.get_object().if_contains("Item") : nullptr;
+    return v.is_object() ? v.get_object() : json::object();
+  }
+
+  // The raw item through GetItem.
+  json::object raw_item(const std::string& pk, const std::string& sk) {
+    json::object key{{"pk", json::object{{"S", pk}}}, {"sk", json::object{{"S", sk}}}};
+    const auto v =
+        raw_call("GetItem", {{"TableName", "items"}, {"Key", key}, {"ConsistentRead", true}});
+    const auto* item = v.if_contains("Item");
     return item != nullptr && item->is_object() ? item->get_object() : json::object();
   }
 
@@ -360,6 +370,30 @@ TEST_F(DynamoDbLayoutE2e, ItemsAndIdempotencyRecordsAreStoredAsTheContractSays) 
   ASSERT_FALSE(record.empty());
   const auto record_expires = std::stoll(typed(record, "expiresAt", "N"));
   EXPECT_NEAR(static_cast<double>(record_expires - now_s), 86400.0, 600.0);
+}
+
+// CONTRACT §4: expiresAt is the table's TTL attribute, which `crud-api init` enables.
+TEST_F(DynamoDbLayoutE2e, InitEnablesTtlOnExpiresAtWhereTheEngineCan) {
+  const auto described = raw_call("DescribeTimeToLive", {{"TableName", "items"}});
+  const auto* d = described.if_contains("TimeToLiveDescription");
+  ASSERT_TRUE(d != nullptr && d->is_object()) << json::serialize(described);
+  const auto& ttl = d->get_object();
+  const auto status = ttl.contains("TimeToLiveStatus") && ttl.at("TimeToLiveStatus").is_string()
+                          ? std::string(ttl.at("TimeToLiveStatus").get_string())
+                          : "<missing>";
+  const auto& init_log = dynamodb()->init_output("items");
+  if (dynamodb()->process().engine() == dynamodb_engine::moto) {
+    // DynamoDB reports ENABLING for up to an hour, then ENABLED; moto goes straight to ENABLED.
+    EXPECT_TRUE(status == "ENABLED" || status == "ENABLING") << json::serialize(ttl);
+    ASSERT_TRUE(ttl.contains("AttributeName")) << json::serialize(ttl);
+    EXPECT_EQ(ttl.at("AttributeName"), "expiresAt");
+    EXPECT_EQ(init_log.find("\"WARN\""), std::string::npos) << init_log;
+  } else {
+    // dynalite 4 has no UpdateTimeToLive (UnknownOperationException), and its
+    // DescribeTimeToLive always says DISABLED: init goes on with a warning that says so.
+    EXPECT_EQ(status, "DISABLED") << json::serialize(ttl);
+    EXPECT_NE(init_log.find("does not support UpdateTimeToLive"), std::string::npos) << init_log;
+  }
 }
 
 }  // namespace

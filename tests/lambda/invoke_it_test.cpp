@@ -17,10 +17,21 @@
 #include "support/child_process.hpp"
 #include "support/it_store.hpp"
 #include "support/proxy_events.hpp"
-#include "support/scratch_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace crud::lambda_it {
 namespace {
+
+// The shared test support, by the names the tests use.
+using test_support::child_process;
+using test_support::crud_api_binary;
+using test_support::env_list;
+using test_support::lines_of;
+using test_support::resident_kib;
+using test_support::run_result;
+using test_support::run_to_end;
+using test_support::spawn_options;
+using test_support::temp_dir;
 
 namespace json = boost::json;
 
@@ -169,7 +180,7 @@ class InvokeCommand : public ::testing::Test {
   // own process, fed the way `how` says.
   void crud_round_trip(payload p, feed how);
 
-  scratch_dir dir_;
+  temp_dir dir_;
   it_store store_{dir_.path()};
   int files_ = 0;
   std::string last_stderr_;

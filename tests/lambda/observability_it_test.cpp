@@ -25,14 +25,25 @@
 #include <string>
 #include <vector>
 
-#include "store/dynalite_process_test_support.hpp"
 #include "support/child_process.hpp"
+#include "support/dynamodb_engine.hpp"
 #include "support/proxy_events.hpp"
 #include "support/runtime_stand_in.hpp"
-#include "support/scratch_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace crud::lambda_it {
 namespace {
+
+// The shared test support, by the names the tests use.
+using test_support::child_process;
+using test_support::crud_api_binary;
+using test_support::env_list;
+using test_support::lines_of;
+using test_support::resident_kib;
+using test_support::run_result;
+using test_support::run_to_end;
+using test_support::spawn_options;
+using test_support::temp_dir;
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -180,7 +191,7 @@ std::optional<subsegment> parse_datagram(const std::string& d) {
 class LambdaObservability : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(dynalite_.running()) << dynalite_.error();
+    ASSERT_TRUE(engine_.running()) << engine_.error();
     spawn_options init;
     init.args = {"init"};
     init.env = store_env();
@@ -191,7 +202,7 @@ class LambdaObservability : public ::testing::Test {
   env_list store_env() const {
     return {{"CRUD_STORE", "dynamodb"},
             {"TABLE_NAME", std::string(table)},
-            {"DYNAMODB_ENDPOINT", dynalite_.endpoint()},
+            {"DYNAMODB_ENDPOINT", engine_.endpoint()},
             {"AWS_REGION", "us-east-1"},
             {"AWS_ACCESS_KEY_ID", "it"},
             {"AWS_SECRET_ACCESS_KEY", "it-secret"},
@@ -236,8 +247,8 @@ class LambdaObservability : public ::testing::Test {
                                                                  : std::string();
   }
 
-  scratch_dir dir_;
-  store::testing::dynalite_process dynalite_;
+  temp_dir dir_;
+  test_support::dynamodb_engine_process engine_;
   udp_listener daemon_;
 };
 

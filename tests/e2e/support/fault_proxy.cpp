@@ -103,6 +103,16 @@ struct fault_proxy::impl {
     beast::flat_buffer buffer;
     beast::flat_buffer upstream_buffer;
     boost::system::error_code ec;
+    // The upstream socket is in open_fds too, so that teardown wakes a thread waiting for the
+    // engine's answer; it leaves the set before its descriptor can be reused.
+    auto close_upstream = [&] {
+      if (upstream.is_open()) {
+        std::lock_guard lock(mutex);
+        open_fds.erase(upstream.native_handle());
+      }
+      upstream.close(ec);
+      upstream_buffer.clear();
+    };
     for (;;) {
       http::request<http::string_body> req;
       http::read(socket, buffer, req, ec);
@@ -132,17 +142,27 @@ struct fault_proxy::impl {
           upstream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), upstream_port), ec);
           if (ec) {
             upstream.close(ec);
-            break;  // dynalite is down: the client sees the connection close
+            break;  // the engine is down: the client sees the connection close
           }
+          std::lock_guard lock(mutex);
+          if (stopping) {
+            upstream.close(ec);
+            break;
+          }
+          open_fds.insert(upstream.native_handle());
         }
         http::write(upstream, req, ec);
         if (!ec) {
           http::read(upstream, upstream_buffer, res, ec);
         }
         if (ec) {
-          upstream.close(ec);
-          upstream_buffer.clear();
+          close_upstream();
           break;
+        }
+        // An engine that closes after every answer (moto) must not be sent the next request on
+        // the same connection: it would fail as a dropped connection the test never injected.
+        if (!res.keep_alive()) {
+          close_upstream();
         }
         if (f == fault::lose_answer) {
           break;
@@ -154,6 +174,7 @@ struct fault_proxy::impl {
         break;
       }
     }
+    close_upstream();
     std::lock_guard lock(mutex);
     open_fds.erase(fd);
     socket.close(ec);

@@ -1,9 +1,9 @@
 #pragma once
-// An HTTP proxy on a free loopback port between `crud-api serve` and dynalite, which the fault
-// tests steer. It counts the operation (the X-Amz-Target after the dot) of every request that
-// reaches it, and can answer in dynalite's place: a throttling error or a 500 as DynamoDB
-// sends them, a connection dropped before or after dynalite saw the request, or a response
-// that never comes. Each client connection gets its own thread and its own upstream
+// An HTTP proxy on a free loopback port between `crud-api serve` and the DynamoDB engine, which
+// the fault tests steer. It counts the operation (the X-Amz-Target after the dot) of every
+// request that reaches it, and can answer in the engine's place: a throttling error or a 500 as
+// DynamoDB sends them, a connection dropped before or after the engine saw the request, or a
+// response that never comes. Each client connection gets its own thread and its own upstream
 // connection; the destructor wakes and joins them all.
 
 #include <cstdint>

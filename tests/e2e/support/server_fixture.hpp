@@ -1,6 +1,6 @@
 #pragma once
 // The GoogleTest fixture behind the e2e suites: a fresh store (a temporary SQLite database,
-// or a table in a dynalite of the test's own when CRUD_E2E_STORE=dynamodb), `crud-api serve`
+// or a table in a DynamoDB engine of the test's own when CRUD_E2E_STORE=dynamodb), `crud-api serve`
 // on it (started in SetUp with `server_args()`), and a keep-alive client. TearDown stops the
 // server with SIGTERM and expects exit code 0, unless a test already stopped or killed it.
 
@@ -42,7 +42,7 @@ class server_fixture : public ::testing::Test {
   store_target other_store();
   // The SQLite database of store() (meaningful only when !on_dynamodb()).
   std::filesystem::path db_path() const { return dir_.path() / "data" / "items.db"; }
-  // The dynalite behind store() when on_dynamodb(); null otherwise.
+  // The DynamoDB engine behind store() when on_dynamodb(); null otherwise.
   dynamodb_backend* dynamodb() { return dynamodb_.get(); }
   const std::filesystem::path& dir() const { return dir_.path(); }
 

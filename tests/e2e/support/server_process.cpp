@@ -46,14 +46,17 @@ std::string joined(const std::vector<std::string>& lines) {
 server_process::server_process(const store_target& store,
                                const std::vector<std::string>& extra_args, const env_list& env,
                                std::chrono::milliseconds startup_timeout) {
-  std::vector<std::string> argv{
-      crud_api_binary().string(), "serve", "--host", "127.0.0.1", "--port", "0"};
-  argv.insert(argv.end(), store.args.begin(), store.args.end());
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  test_support::spawn_options opts;
+  opts.args = {"serve", "--host", "127.0.0.1", "--port", "0"};
+  opts.args.insert(opts.args.end(), store.args.begin(), store.args.end());
+  opts.args.insert(opts.args.end(), extra_args.begin(), extra_args.end());
   // The test's own variables come last, so they win over the store's.
-  env_list merged = store.env;
-  merged.insert(merged.end(), env.begin(), env.end());
-  child_ = std::make_unique<child_process>(argv, merged, false);
+  opts.env = store.env;
+  opts.env.insert(opts.env.end(), env.begin(), env.end());
+  // stdout is read here, line by line; stderr goes to the test's log.
+  opts.stdout_to = test_support::output::pipe;
+  opts.stderr_to = test_support::output::inherit;
+  child_ = std::make_unique<child_process>(opts);
   reader_ = std::thread([this] { drain(); });
 
   std::unique_lock lock(mutex_);

@@ -5,8 +5,6 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "store/dynalite_process_test_support.hpp"
-
 namespace crud::e2e {
 
 store_kind e2e_store_kind() {
@@ -33,38 +31,48 @@ env_list dynamodb_env() {
 }
 
 dynamodb_backend::dynamodb_backend(const std::filesystem::path& leveldb_path) {
-  store::testing::dynalite_options options;
+  test_support::dynamodb_engine_options options;
   options.path = leveldb_path.string();
-  dynalite_ = std::make_unique<store::testing::dynalite_process>(options);
-  if (!dynalite_->running()) {
-    throw std::runtime_error("dynalite: " + dynalite_->error());
+  engine_ = std::make_unique<dynamodb_engine_process>(options);
+  if (!engine_->running()) {
+    throw std::runtime_error(std::string(name_of(engine_->engine())) + ": " + engine_->error());
   }
 }
 
 dynamodb_backend::~dynamodb_backend() = default;
 
 std::string dynamodb_backend::endpoint() const {
-  return dynalite_->endpoint();
+  return engine_->endpoint();
 }
 
 std::uint16_t dynamodb_backend::port() const {
-  return dynalite_->port();
+  return engine_->port();
 }
 
 store_target dynamodb_backend::table(const std::string& table, const std::string& endpoint) {
-  const std::string url = endpoint.empty() ? dynalite_->endpoint() : endpoint;
+  const std::string url = endpoint.empty() ? engine_->endpoint() : endpoint;
   store_target target{{"--store", "dynamodb", "--endpoint", url, "--table", table}, dynamodb_env()};
-  if (std::find(made_.begin(), made_.end(), table) == made_.end()) {
-    // Straight to dynalite: a proxy in front may be injecting faults already.
+  if (std::none_of(made_.begin(), made_.end(), [&](const auto& m) { return m.first == table; })) {
+    // Straight to the engine: a proxy in front may be injecting faults already.
     std::vector<std::string> args{
-        "init", "--store", "dynamodb", "--endpoint", dynalite_->endpoint(), "--table", table};
+        "init", "--store", "dynamodb", "--endpoint", engine_->endpoint(), "--table", table};
     const auto r = run_crud_api(args, target.env, std::chrono::seconds(60));
     if (r.exit_code != 0) {
       throw std::runtime_error("crud-api init --table " + table + " failed: " + r.err);
     }
-    made_.push_back(table);
+    made_.emplace_back(table, r.out);
   }
   return target;
+}
+
+const std::string& dynamodb_backend::init_output(const std::string& table) const {
+  static const std::string none;
+  for (const auto& [name, out] : made_) {
+    if (name == table) {
+      return out;
+    }
+  }
+  return none;
 }
 
 }  // namespace crud::e2e

@@ -4,8 +4,6 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "store/dynalite_process_test_support.hpp"
-
 namespace crud::lambda_it {
 namespace {
 
@@ -19,13 +17,13 @@ bool dynamodb_requested() {
 it_store::it_store(const std::filesystem::path& scratch) : db_(scratch / "items.db") {
   if (!dynamodb_requested())
     return;
-  dynalite_ = std::make_unique<store::testing::dynalite_process>();
-  if (!dynalite_->running())
-    throw std::runtime_error("dynalite: " + dynalite_->error());
-  spawn_options init;
+  engine_ = std::make_unique<test_support::dynamodb_engine_process>();
+  if (!engine_->running())
+    throw std::runtime_error(std::string(name_of(engine_->engine())) + ": " + engine_->error());
+  test_support::spawn_options init;
   init.args = {"init"};
   init.env = env();
-  const run_result r = run_to_end(init, std::chrono::seconds(60));
+  const test_support::run_result r = test_support::run_to_end(init, std::chrono::seconds(60));
   if (r.exit_code != 0)
     throw std::runtime_error("crud-api init failed: " + r.err);
 }
@@ -33,11 +31,11 @@ it_store::it_store(const std::filesystem::path& scratch) : db_(scratch / "items.
 it_store::~it_store() = default;
 
 env_list it_store::env() const {
-  if (!dynalite_)
+  if (!engine_)
     return {{"CRUD_STORE", "sqlite"}, {"CRUD_DB", db_.string()}};
   return {{"CRUD_STORE", "dynamodb"},
           {"TABLE_NAME", "items"},
-          {"DYNAMODB_ENDPOINT", dynalite_->endpoint()},
+          {"DYNAMODB_ENDPOINT", engine_->endpoint()},
           {"AWS_REGION", "us-east-1"},
           {"AWS_ACCESS_KEY_ID", "it"},
           {"AWS_SECRET_ACCESS_KEY", "it-secret"},
@@ -46,7 +44,7 @@ env_list it_store::env() const {
 }
 
 env_list it_store::unopenable() const {
-  if (!dynalite_)
+  if (!engine_)
     return {{"CRUD_DB", "/proc/nope/items.db"}};
   return {{"TABLE_NAME", "no_such_table"}};
 }

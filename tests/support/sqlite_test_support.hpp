@@ -1,44 +1,24 @@
 #pragma once
-// Helpers for the SQLite store's tests only: a temporary folder removed afterwards, a
-// deterministic random_source, a bounded wait for a condition another thread brings about, and
-// a second connection that holds the database's write lock to stall the store's writer.
+// Helpers for the SQLite store's tests: a temporary folder removed afterwards, a deterministic
+// random_source, a bounded wait for a condition another thread brings about, and a second
+// connection that holds the database's write lock to stall the store's writer.
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <span>
 #include <string>
 #include <thread>
 
 #include "core/random_source.hpp"
+#include "support/temp_dir.hpp"
 
 namespace crud::store::testing {
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "crud_store_test.XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) {
-      std::abort();
-    }
-    path_ = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+// The shared one; the store's tests name it from here.
+using test_support::temp_dir;
 
 // Fills every request with `byte` and counts the requests.
 class fixed_random final : public core::random_source {

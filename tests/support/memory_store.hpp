@@ -1,7 +1,8 @@
 #pragma once
-// An in-memory item_store with the same semantics as the durable ones. Tests of the layers
-// above use it to run without files or sockets; it can also inject failures so those tests
-// can reach the 503 and 500 paths.
+// Test support: an in-memory item_store with the same semantics as the durable ones. Tests of
+// the layers above use it to run without files or sockets; it can also inject failures so those
+// tests can reach the 503 and 500 paths. It lives here, not in src/store, so that the fault hook
+// never ships in crud-api.
 
 #include <functional>
 #include <map>

@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -18,10 +19,11 @@
 
 extern char** environ;
 
-namespace crud::lambda_it {
+namespace crud::test_support {
 namespace {
 
-// What CONTRACT §1 and the Lambda runtime read from the environment. Prefixes end in `_`.
+// What CONTRACT §1, the AWS credential chain and the Lambda runtime read from the environment.
+// Prefixes end in `_`.
 constexpr std::array<std::string_view, 14> scrubbed = {"CRUD_",
                                                        "AWS_",
                                                        "PORT",
@@ -55,6 +57,32 @@ void close_fd(int& fd) {
   if (fd >= 0)
     ::close(fd);
   fd = -1;
+}
+
+// execve() takes a path; helper servers are named as on a command line. Looked up before fork,
+// since after it only async-signal-safe calls are allowed.
+std::filesystem::path resolve(const std::filesystem::path& executable) {
+  if (executable.string().find('/') != std::string::npos)
+    return executable;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const auto dir = dirs.substr(0, colon);
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    const auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / executable;
+    if (::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  throw std::runtime_error(executable.string() + " is not on PATH");
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return -1;
 }
 
 }  // namespace
@@ -94,12 +122,14 @@ struct child_process::pipes {
 };
 
 child_process::child_process(const spawn_options& opts) : io_(std::make_unique<pipes>()) {
+  if (opts.stderr_to == output::pipe)
+    throw std::invalid_argument("child_process: only stdout can be a pipe");
   // A child that exits before reading all of its stdin must not kill the test with SIGPIPE.
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
 
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
-  std::vector<std::string> argv_strings{opts.executable.string()};
+  std::vector<std::string> argv_strings{resolve(opts.executable).string()};
   argv_strings.insert(argv_strings.end(), opts.args.begin(), opts.args.end());
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -107,6 +137,7 @@ child_process::child_process(const spawn_options& opts) : io_(std::make_unique<p
       env_strings.emplace_back(*e);
   }
   for (const auto& [name, value] : opts.env) {
+    // A later override of the same name replaces an earlier one.
     std::erase_if(env_strings, [&](const std::string& e) { return e.starts_with(name + "="); });
     env_strings.push_back(name + "=" + value);
   }
@@ -128,21 +159,30 @@ child_process::child_process(const spawn_options& opts) : io_(std::make_unique<p
   } else {
     in[0] = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   }
-  make_pipe(out);
-  make_pipe(err);
+  auto target = [](output to, int fds[2]) {
+    if (to == output::collect || to == output::pipe) {
+      make_pipe(fds);
+    } else if (to == output::discard) {
+      fds[1] = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    }
+  };
+  target(opts.stdout_to, out);
+  target(opts.stderr_to, err);
   const pid_t parent = ::getpid();
 
   pid_ = ::fork();
   if (pid_ < 0)
     throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid_ == 0) {
-    // If the test dies, its children go too, so no stray runtime loop outlives a crash.
+    // If the test dies, its children go too: no server or runtime loop outlives a crash.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent)
       ::_exit(127);
-    if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0)
+    if (::dup2(in[0], 0) < 0 || (out[1] >= 0 && ::dup2(out[1], 1) < 0) ||
+        (err[1] >= 0 && ::dup2(err[1], 2) < 0))
       ::_exit(127);
-    // Asio's sockets (the stand-in's) are not close-on-exec; the child must not hold them.
+    // Sockets the test's other threads hold (Asio's are not close-on-exec) must not live on in
+    // the child.
     ::close_range(3, ~0U, 0);
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
@@ -151,8 +191,12 @@ child_process::child_process(const spawn_options& opts) : io_(std::make_unique<p
   close_fd(out[1]);
   close_fd(err[1]);
   pipes* p = io_.get();
-  p->out_reader = std::thread([p, fd = out[0]] { p->read_into(fd, &pipes::out); });
-  p->err_reader = std::thread([p, fd = err[0]] { p->read_into(fd, &pipes::err); });
+  if (opts.stdout_to == output::collect)
+    p->out_reader = std::thread([p, fd = out[0]] { p->read_into(fd, &pipes::out); });
+  else if (opts.stdout_to == output::pipe)
+    stdout_fd_ = out[0];
+  if (opts.stderr_to == output::collect)
+    p->err_reader = std::thread([p, fd = err[0]] { p->read_into(fd, &pipes::err); });
   if (opts.stdin_text) {
     p->in_writer = std::thread([fd = in[1], text = *opts.stdin_text] {
       std::size_t done = 0;
@@ -177,6 +221,7 @@ child_process::~child_process() {
     }
   }
   io_->join();
+  close_fd(stdout_fd_);
 }
 
 void child_process::signal(int sig) const {
@@ -192,7 +237,7 @@ std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
     int st = 0;
     pid_t r = ::waitpid(pid_, &st, WNOHANG);
     if (r == pid_) {
-      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      status_ = decode_status(st);
       // The pipes reach end of file now that the only writer is gone.
       io_->join();
       return status_;
@@ -215,7 +260,9 @@ std::string child_process::stderr_text() const {
   return io_->err;
 }
 
-run_result run_to_end(const spawn_options& opts, std::chrono::milliseconds timeout) {
+run_result run_to_end(spawn_options opts, std::chrono::milliseconds timeout) {
+  opts.stdout_to = output::collect;
+  opts.stderr_to = output::collect;
   child_process child(opts);
   run_result r;
   r.exit_code = child.wait_for(timeout);
@@ -226,6 +273,14 @@ run_result run_to_end(const spawn_options& opts, std::chrono::milliseconds timeo
   r.out = child.stdout_text();
   r.err = child.stderr_text();
   return r;
+}
+
+run_result run_crud_api(const std::vector<std::string>& args, const env_list& env,
+                        std::chrono::milliseconds timeout) {
+  spawn_options opts;
+  opts.args = args;
+  opts.env = env;
+  return run_to_end(std::move(opts), timeout);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -252,4 +307,4 @@ std::optional<long> resident_kib(pid_t pid) {
   return std::nullopt;
 }
 
-}  // namespace crud::lambda_it
+}  // namespace crud::test_support

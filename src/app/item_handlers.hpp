@@ -1,0 +1,42 @@
+#pragma once
+// The handlers of the items routes: one per operation, each given a request the pipeline has
+// already identified, admitted and routed (the method is served, the body within its limit,
+// the id well formed). They parse and validate, evaluate the conditional headers, call the
+// store and build the success response; a failure is returned as an `api_error`, which the
+// pipeline turns into the envelope. Adding a store operation to a route happens here.
+
+#include <string_view>
+
+#include "app/api_config.hpp"
+#include "app/idempotency_protocol.hpp"
+#include "app/request_context.hpp"
+#include "core/clock.hpp"
+#include "core/cursor.hpp"
+#include "core/random_source.hpp"
+#include "core/ulid.hpp"
+#include "store/item_store.hpp"
+
+namespace crud::app {
+
+class item_handlers {
+ public:
+  item_handlers(const api_config& config, store::item_store& store, const core::clock& clock,
+                core::random_source& random, core::cursor_codec cursors);
+
+  outcome create(request_context& ctx);
+  outcome get(request_context& ctx, std::string_view id);
+  outcome list(request_context& ctx);
+  outcome update(request_context& ctx, std::string_view id, bool patch);
+  outcome remove(request_context& ctx, std::string_view id);
+  outcome restore(request_context& ctx, std::string_view id);
+
+ private:
+  const api_config& config_;
+  store::item_store& store_;
+  const core::clock& clock_;
+  core::cursor_codec cursors_;
+  core::ulid_generator ids_;
+  idempotency_protocol idempotency_;
+};
+
+}  // namespace crud::app

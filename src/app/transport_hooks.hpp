@@ -1,0 +1,37 @@
+#pragma once
+// What a transport adds to the pipeline for one request. `serve` authenticates bearer tokens,
+// limits each client's rate and has routes of its own (/health, /metrics); Lambda has none of
+// these, since API Gateway authenticated and throttled the caller before the event arrived.
+// The app calls the hooks at fixed stages (api.hpp), so each transport stays a thin adapter.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/system/result.hpp>
+
+namespace crud::app {
+
+struct request;
+
+// The Prometheus text exposition format, version 0.0.4.
+inline constexpr std::string_view prometheus_content_type =
+    "text/plain; version=0.0.4; charset=utf-8";
+
+struct transport_hooks {
+  // Who is calling, from the request's credentials: the owner, or why the credentials were
+  // refused (for the log line's `cause`; the client only learns it is 401). Unset, the owner is
+  // whatever the transport put in the request. Not asked for CORS preflights and the
+  // transport's own routes.
+  std::function<boost::system::result<std::string, std::string>(const request&)> authenticate;
+  // Charges the caller's budget: the owner's when `authenticate` vouched for one, else the
+  // client's address. nullopt admits the request; a value refuses it with that many seconds
+  // for Retry-After.
+  std::function<std::optional<int>(const request&, std::optional<std::string_view> owner)>
+      rate_limit;
+  // Set by a transport that serves /health and /metrics; it renders the metrics body.
+  std::function<std::string()> render_metrics;
+};
+
+}  // namespace crud::app

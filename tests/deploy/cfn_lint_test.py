@@ -1,0 +1,60 @@
+"""cfn-lint, AWS's CloudFormation linter, has nothing to say about template.yaml: no error, no
+warning, no informational message. It cannot see into the included openapi.yaml, which is why
+template.yaml uses every Condition itself; sam_translate_test.py covers the whole.
+"""
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+import cfn  # noqa: E402
+
+# cfn-lint's own entry point, on this interpreter (the one whose modules install-deps checks).
+LINT = [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())"]
+
+
+def lint(directory):
+    run = subprocess.run([*LINT, "template.yaml"], cwd=directory, capture_output=True, text=True,
+                         timeout=120, check=False)
+    return run.returncode, (run.stdout + run.stderr).strip()
+
+
+def broken_copy(directory):
+    text = (cfn.ROOT / "template.yaml").read_text(encoding="utf-8")
+    broken = text.replace("\nConditions:\n", "\nConditions:\n  NobodyUsesMe: !Equals [!Ref Stage, prod]\n", 1)
+    broken = broken.replace("KmsMasterKeyId: !Ref AlarmTopicKey", "KmsMasterKeyId: !Ref NoSuchKey", 1)
+    assert broken.count("NobodyUsesMe") == 1 and broken.count("NoSuchKey") == 1
+    (Path(directory) / "template.yaml").write_text(broken, encoding="utf-8")
+    shutil.copy(cfn.ROOT / "openapi.yaml", directory)
+
+
+class CfnLint(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Both runs at once: cfn-lint spends its seconds loading its rules and specs.
+        cls.tmp = tempfile.TemporaryDirectory()
+        broken_copy(cls.tmp.name)
+        with ThreadPoolExecutor(2) as pool:
+            cls.clean, cls.broken = pool.map(lint, [cfn.ROOT, cls.tmp.name])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_template_yaml_is_clean(self):
+        self.assertEqual(self.clean, (0, ""))
+
+    def test_the_linter_speaks_up_on_a_broken_copy(self):
+        code, output = self.broken
+        self.assertNotEqual(code, 0)
+        self.assertIn("W8001", output)
+        self.assertIn("NoSuchKey", output)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
