@@ -234,6 +234,12 @@ if ((have_dynalite)); then
   row "POST on dynalite" "$dpost_rps" "$dpost_p99" "$dpost_non2xx" "$dpost_err" "$dpost_cpu"
 fi
 
+# One-shot `invoke` against the same GetItem in Node.js 20 with the AWS SDK v3, on dynalite.
+if ((have_dynalite)); then
+  echo
+  python3 "$root/scripts/bench_invoke.py" "$build"
+fi
+
 # The packaged Lambda bootstrap: zip sizes and cold start against a Runtime API stand-in.
 echo
 "$root/scripts/bench-coldstart.sh" "$build"

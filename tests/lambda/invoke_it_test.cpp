@@ -409,6 +409,31 @@ TEST_F(InvokeCommand, OwnersSeeOnlyTheirItems) {
   EXPECT_TRUE(listed_ids("").empty());
 }
 
+TEST_F(InvokeCommand, HonoursTheHandlerSettingLikeTheFunction) {
+  // Standing in for the Read function: only GETs are served.
+  const std::string event = http_v2_event({.method = "POST",
+                                           .path = "/items",
+                                           .headers = {{"Content-Type", "application/json"}},
+                                           .body = R"({"name":"x"})"});
+  spawn_options opts;
+  opts.args = {"invoke", "--event", "-"};
+  opts.env = env();
+  opts.env.emplace_back("_HANDLER", "read");
+  opts.stdin_text = event;
+  run_result run = run_to_end(opts);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  parsed_response parsed = parse_proxy_response(lines_of(run.out).front());
+  ASSERT_TRUE(parsed.response.has_value()) << parsed.error;
+  EXPECT_EQ(parsed.response->status, 405);
+  EXPECT_EQ(parsed.response->header_any_case("Allow").value_or(""), "GET, HEAD");
+
+  opts.env.back().second = "write-everything";
+  run = run_to_end(opts);
+  EXPECT_EQ(run.exit_code, 2) << "a bad _HANDLER is a configuration error";
+  EXPECT_NE(run.err.find("write-everything"), std::string::npos) << run.err;
+  EXPECT_TRUE(run.out.empty());
+}
+
 TEST_F(InvokeCommand, NonEventInputExitsOneWithAReason) {
   const std::vector<std::string> inputs = {
       "[1,2]", "\"x\"", "not json at all", "{}", R"({"hello":"world"})", ""};

@@ -326,6 +326,25 @@ TEST_P(RuntimeLoop, BadHandlerSettingIsAnInitError) {
   EXPECT_FALSE(run.child().stderr_text().empty());
 }
 
+TEST_P(RuntimeLoop, BadOptionIsAnInitErrorAndExitsTwo) {
+  // CONTRACT §1: a bad option or configuration fails with exit code 2, "in `lambda`, after
+  // posting it to the Runtime API's /init/error".
+  runtime_stand_in stand_in;
+  stand_in.enqueue(
+      {{request_id("never", 0), trace_id(0), http_v2_event({.method = "GET", .path = "/items"})}});
+  runtime_process run(GetParam(), stand_in, {{"CRUD_STORE", "bogus"}});
+  std::optional<int> code = run.expect_exit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+
+  std::vector<runtime_post> posts = stand_in.posts();
+  ASSERT_EQ(posts.size(), 1u) << run.child().stderr_text();
+  EXPECT_EQ(posts[0].kind, post_kind::init_error);
+  expect_error_body(posts[0]);
+  EXPECT_NE(posts[0].body.find("bogus"), std::string::npos) << "the message names the value";
+  EXPECT_EQ(stand_in.next_requests(), 0u) << "no invocation after a failed init";
+}
+
 TEST_P(RuntimeLoop, UnopenableStoreIsAnInitError) {
   runtime_stand_in stand_in;
   stand_in.enqueue(
