@@ -23,6 +23,7 @@ run: build
 test: build
 	$(MAKE) --no-print-directory test-release
 	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory fuzz-smoke
 
 test-release:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
@@ -48,7 +49,31 @@ tidy: $(BUILD)/build.ninja
 	run-clang-tidy -quiet -p $(BUILD) $$(git ls-files 'src/*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# --- Fuzzing (fuzz/, docs/reliability.md "Fuzzing") ----------------------------------------
+# libFuzzer targets built with clang, ASan and UBSan, in their own tree. `make fuzz` runs each
+# for FUZZ_SECONDS; `make fuzz-smoke`, part of `make test`, for 20 s each, then replays
+# fuzz/regressions/. Both fail on any crash, leak, sanitizer report or slow input. Only the
+# fuzzers and the libraries they link are built (no tests, no Beast), at -O1 with line tables.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 180
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+
+$(FUZZ_BUILD)/build.ninja:
+	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCRUD_FUZZ=ON \
+	  -DCRUD_BUILD_TESTS=OFF
+
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
+
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) 20
 
 # --- Lambda packaging (README "Packaging"; docs/decisions/0006-static-bootstrap.md) ----------
 # The Release build's crud-api is the x86_64 artifact: `make build` also zips it, as

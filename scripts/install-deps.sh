@@ -12,8 +12,9 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang llvm  # `make fuzz-smoke` (in `make test`): libFuzzer, and llvm-symbolizer for its reports
   wrk nginx-light curl procps openssl
-  python3 binutils
+  python3 binutils time
 )
 
 # The arm64 Lambda artifact: Debian's cross compiler and the :arm64 (multiarch) builds of the

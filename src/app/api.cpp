@@ -34,6 +34,12 @@ api_error no_route(const request& req) {
   return make_error(error_code::not_found, "No route for " + req.path);
 }
 
+api_error rate_limited(int retry_after_s) {
+  api_error e = make_error(error_code::rate_limited, "Too many requests; retry later");
+  e.retry_after_s = retry_after_s;
+  return e;
+}
+
 // The last resort when not even the context could be built (out of memory).
 response bare_500() {
   return response{500, {{"Content-Type", std::string(json_content_type)}}, "{}"};
@@ -127,31 +133,30 @@ outcome api::admit_route_and_handle(request_context& ctx, const transport_hooks&
   const route_match match = match_route(req.path, static_cast<bool>(hooks.render_metrics));
   ctx.op = operation_for(match.route, req.method);
 
-  // Stage 2. Preflights (browsers send them without credentials) and the transport's own
-  // routes are not authenticated; everything is rate-limited, by owner once one is known.
-  std::optional<std::string> refused_because;
-  if (hooks.authenticate && req.method != "OPTIONS" && !is_local(match.route)) {
-    auto who = hooks.authenticate(req);
-    if (who)
-      ctx.owner = std::move(*who);
-    else
-      refused_because = std::move(who.error());
-  }
+  // Stage 2. The client's address is charged first, before any work on its credentials: a
+  // flood of forged tokens then costs a bucket lookup each, not an RSA verification. Only an
+  // admitted request is authenticated, and a vouched-for owner is charged as well (the
+  // contract's "owner's rate"). Preflights (browsers send them without credentials) and the
+  // transport's own routes are not authenticated, /metrics excepted when the transport asks.
   if (hooks.rate_limit) {
-    const bool vouched =
-        hooks.authenticate && !refused_because && !is_local(match.route) && req.method != "OPTIONS";
-    auto wait =
-        hooks.rate_limit(req, vouched ? std::optional<std::string_view>(ctx.owner) : std::nullopt);
-    if (wait) {
-      api_error e = make_error(error_code::rate_limited, "Too many requests; retry later");
-      e.retry_after_s = *wait;
+    if (auto wait = hooks.rate_limit(req, std::nullopt))
+      return rate_limited(*wait);
+  }
+  const bool asks_credentials = hooks.authenticate && req.method != "OPTIONS" &&
+                                (!is_local(match.route) || (match.route == route_id::metrics &&
+                                                            hooks.metrics_need_credentials));
+  if (asks_credentials) {
+    auto who = hooks.authenticate(req);
+    if (!who) {
+      api_error e = make_error(error_code::unauthorized, "Missing or invalid bearer token");
+      e.cause = std::move(who.error());
       return e;
     }
-  }
-  if (refused_because) {
-    api_error e = make_error(error_code::unauthorized, "Missing or invalid bearer token");
-    e.cause = std::move(*refused_because);
-    return e;
+    ctx.owner = std::move(*who);
+    if (hooks.rate_limit) {
+      if (auto wait = hooks.rate_limit(req, std::string_view(ctx.owner)))
+        return rate_limited(*wait);
+    }
   }
 
   // Stage 3.

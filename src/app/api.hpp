@@ -2,7 +2,8 @@
 // The items API as one transport-free pipeline: `api::handle(request, hooks) -> response`.
 // Every request passes the same stages, in this order:
 //   1. identify:  the request id (the transport's, else a new UUID) and the correlation id;
-//   2. admit:     the transport's hooks authenticate the caller and charge its rate limit;
+//   2. admit:     the transport's hooks charge the client address's rate limit, then
+//                 authenticate the caller and charge its owner's rate limit;
 //   3. route:     the route table (router.hpp) names the route and the operation;
 //   4. handle:    the operation's handler (item_handlers.hpp) calls the store;
 //   5. finish:    the standard headers and the one log line.

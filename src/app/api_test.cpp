@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/utf8.hpp"
 #include "support/memory_store.hpp"
 #include "support/testing_fakes.hpp"
 
@@ -53,7 +54,16 @@ class ApiTest : public ::testing::Test {
     req.body = std::move(body);
     req.headers = std::move(headers);
     req.query = std::move(query);
+    with_json_type(req);
     return api_->handle(req);
+  }
+
+  // Writes with a body say it is JSON, as every real client must (CONTRACT §2); the tests of
+  // the 415 rule build their requests by hand.
+  static void with_json_type(request& req) {
+    const bool write = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    if (write && !req.body.empty() && !req.header("Content-Type"))
+      req.headers.emplace_back("Content-Type", "application/json");
   }
 
   std::string create(std::string name = "Sample Item") {
@@ -98,6 +108,7 @@ TEST_F(ApiTest, LocationCarriesTheBasePath) {
   req.method = "POST";
   req.path = "/items";
   req.base_path = "/dev";
+  req.headers = {{"Content-Type", "application/json"}};
   req.body = R"({"name":"x"})";
   auto res = api_->handle(req);
   ASSERT_EQ(res.status, 201);
@@ -142,6 +153,57 @@ TEST_F(ApiTest, WrongMethodIs405WithAllow) {
   EXPECT_EQ(call("POST", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV").header("Allow"),
             "GET, HEAD, PUT, PATCH, DELETE");
   EXPECT_EQ(call("GET", "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV/restore").header("Allow"), "POST");
+}
+
+TEST_F(ApiTest, WritesWithoutContentTypeGet415AndWriteNothing) {
+  // A cross-site form post can send a body without a type and without a preflight.
+  const auto id = create();
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/items"}, {"PUT", "/items/" + id}, {"PATCH", "/items/" + id}}) {
+    request req;
+    req.method = method;
+    req.path = path;
+    req.body = R"({"name":"x"})";
+    auto res = api_->handle(req);
+    EXPECT_EQ(res.status, 415) << method;
+    EXPECT_EQ(error_code_of(res), "UNSUPPORTED_MEDIA_TYPE") << method;
+  }
+  EXPECT_EQ(body(call("GET", "/items")).at("data").as_array().size(), 1U);
+  EXPECT_EQ(body(call("GET", "/items/" + id)).at("data").at("name").as_string(), "Sample Item");
+}
+
+TEST_F(ApiTest, RestoreNeedsNoContentTypeButABodyOrAFormTypeGets415) {
+  const auto id = create();
+  ASSERT_EQ(call("DELETE", "/items/" + id, {}, {}, {{"mode", "soft"}}).status, 200);
+  request req;
+  req.method = "POST";
+  req.path = "/items/" + id + "/restore";
+  req.body = "{}";
+  EXPECT_EQ(api_->handle(req).status, 415) << "a body without a type";
+  req.body.clear();
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  EXPECT_EQ(api_->handle(req).status, 415) << "a form post";
+  req.headers.clear();
+  EXPECT_EQ(api_->handle(req).status, 200) << "a bare restore carries no body";
+}
+
+TEST_F(ApiTest, EchoedPathsStayValidUtf8) {
+  auto res = call("GET", "/\xFF\xC0");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_TRUE(core::count_code_points(res.body).has_value()) << res.body;
+  EXPECT_EQ(body(res).at("message").as_string(), "No route for /\xEF\xBF\xBD\xEF\xBF\xBD");
+  ASSERT_FALSE(sink_.lines().empty());
+  EXPECT_TRUE(core::count_code_points(sink_.lines().back()).has_value());
+}
+
+TEST_F(ApiTest, AnEncodedSlashIsNoRouteBoundary) {
+  // What serve and Lambda hand over for "/items/<id>%2Frestore": the escape kept.
+  const auto id = create();
+  ASSERT_EQ(call("DELETE", "/items/" + id, {}, {}, {{"mode", "soft"}}).status, 200);
+  EXPECT_EQ(call("POST", "/items/" + id + "%2Frestore").status, 404);
+  EXPECT_EQ(call("POST", "/items/" + id + "%2frestore").status, 404);
+  EXPECT_EQ(call("GET", "/items/" + id).status, 404) << "still soft-deleted";
+  EXPECT_EQ(call("POST", "/items/" + id + "/restore").status, 200);
 }
 
 TEST_F(ApiTest, BadBodiesGetTheirOwnAnswers) {
@@ -336,6 +398,7 @@ TEST_F(ApiTest, OwnersSeeOnlyTheirItems) {
   request req;
   req.method = "POST";
   req.path = "/items";
+  req.headers = {{"Content-Type", "application/json"}};
   req.body = R"({"name":"alice's"})";
   req.owner = "alice";
   auto created = api_->handle(req);
@@ -577,6 +640,8 @@ struct recording_hooks {
   std::optional<std::string> refuse_credentials;  // the reason, when set
   std::optional<int> rate_limited;                // Retry-After, when set
   std::optional<std::string> limited_as;
+  std::vector<std::string> charged;  // every bucket charged, in order
+  std::optional<int> owner_limited;  // Retry-After for an owner's bucket, when set
 
   transport_hooks hooks() {
     transport_hooks h;
@@ -591,7 +656,8 @@ struct recording_hooks {
                           std::optional<std::string_view> owner) -> std::optional<int> {
       calls.push_back("rate_limit");
       limited_as = owner ? "owner " + std::string(*owner) : "address " + req.client_address;
-      return rate_limited;
+      charged.push_back(*limited_as);
+      return owner ? owner_limited : rate_limited;
     };
     h.render_metrics = [this] {
       calls.push_back("metrics");
@@ -611,6 +677,7 @@ class PipelineTest : public ApiTest {
     req.headers = std::move(headers);
     req.body = std::move(body);
     req.client_address = "192.0.2.7";
+    with_json_type(req);
     return api_->handle(req, hooks_.hooks());
   }
   recording_hooks hooks_;
@@ -619,7 +686,8 @@ class PipelineTest : public ApiTest {
 TEST_F(PipelineTest, AuthenticatedOwnerScopesTheRequestAndItsRateLimit) {
   auto created = send("POST", "/items", {{"Authorization", "alice"}}, R"({"name":"a"})");
   ASSERT_EQ(created.status, 201) << created.body;
-  EXPECT_EQ(hooks_.calls, (std::vector<std::string>{"authenticate", "rate_limit"}));
+  EXPECT_EQ(hooks_.calls, (std::vector<std::string>{"rate_limit", "authenticate", "rate_limit"}));
+  EXPECT_EQ(hooks_.charged, (std::vector<std::string>{"address 192.0.2.7", "owner alice"}));
   EXPECT_EQ(hooks_.limited_as, "owner alice");
   EXPECT_EQ(json::parse(sink_.lines().back()).at("userId").as_string(), "alice");
   // Another owner does not see it.
@@ -648,6 +716,47 @@ TEST_F(PipelineTest, RateLimitedRequestsGet429WithRetryAfter) {
   EXPECT_EQ(json::parse(sink_.lines().back()).at("operation").as_string(), "CREATE_ITEM");
   EXPECT_EQ(call("GET", "/items").status, 200);  // nothing was written
   EXPECT_EQ(body(call("GET", "/items")).at("data").as_array().size(), 0U);
+}
+
+TEST_F(PipelineTest, AnEmptyAddressBucketRefusesBeforeAnyTokenWork) {
+  // Verifying a signature is the expensive part; a flooding client must not get that far.
+  hooks_.rate_limited = 3;
+  auto res = send("GET", "/items", {{"Authorization", "alice"}});
+  EXPECT_EQ(res.status, 429);
+  EXPECT_EQ(res.header("Retry-After"), "3");
+  EXPECT_EQ(hooks_.calls, (std::vector<std::string>{"rate_limit"}));
+  EXPECT_EQ(hooks_.charged, (std::vector<std::string>{"address 192.0.2.7"}));
+  EXPECT_EQ(json::parse(sink_.lines().back()).at("userId").as_string(), "public");
+}
+
+TEST_F(PipelineTest, AnEmptyOwnerBucketRefusesAfterAuthentication) {
+  hooks_.owner_limited = 9;
+  auto res = send("POST", "/items", {{"Authorization", "alice"}}, R"({"name":"a"})");
+  EXPECT_EQ(res.status, 429);
+  EXPECT_EQ(res.header("Retry-After"), "9");
+  EXPECT_EQ(hooks_.charged, (std::vector<std::string>{"address 192.0.2.7", "owner alice"}));
+  EXPECT_EQ(send("GET", "/items", {{"Authorization", "alice"}}).status, 429);
+}
+
+TEST_F(PipelineTest, MetricsNeedCredentialsWhenTheTransportSaysSo) {
+  auto hooks = hooks_.hooks();
+  hooks.metrics_need_credentials = true;
+  hooks_.refuse_credentials = "no token";
+  request req;
+  req.method = "GET";
+  req.path = "/metrics";
+  req.client_address = "192.0.2.7";
+  auto refused = api_->handle(req, hooks);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(std::count(hooks_.calls.begin(), hooks_.calls.end(), "metrics"), 0);
+  req.path = "/health";
+  EXPECT_EQ(api_->handle(req, hooks).status, 200) << "/health stays open";
+  hooks_.refuse_credentials.reset();
+  req.path = "/metrics";
+  req.headers = {{"Authorization", "ops"}};
+  auto allowed = api_->handle(req, hooks);
+  EXPECT_EQ(allowed.status, 200);
+  EXPECT_EQ(allowed.body, "crud_up 1\n");
 }
 
 TEST_F(PipelineTest, HealthAndMetricsAskForNoCredentialsAndLogAtDebug) {
@@ -702,6 +811,20 @@ TEST_F(PipelineTest, RestoreHonoursIfMatch) {
   EXPECT_EQ(error_code_of(stale), "PRECONDITION_FAILED");
   EXPECT_EQ(call("GET", "/items/" + id).status, 404);  // still deleted
   EXPECT_EQ(call("POST", "/items/" + id + "/restore").status, 200);
+}
+
+}  // namespace
+}  // namespace crud::app
+
+namespace crud::app {
+namespace {
+
+TEST_F(ApiTest, EmptyLastKeyIsAValidationError) {
+  create();
+  auto res = call("GET", "/items", {}, {}, {{"lastKey", ""}});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(error_code_of(res), "VALIDATION_FAILED");
+  EXPECT_EQ(body(res).at("error").at("details").at(0).at("field").as_string(), "lastKey");
 }
 
 }  // namespace

@@ -214,7 +214,9 @@ outcome item_handlers::list(request_context& ctx) {
     limit = *parsed;
   }
   std::string after;
-  if (auto token = req.query_param("lastKey"); token && !token->empty()) {
+  // An empty cursor is refused rather than read as "from the start": a script that failed to
+  // extract the previous page's lastKey would otherwise loop over page one forever.
+  if (auto token = req.query_param("lastKey")) {
     auto decoded = cursors_.decode(ctx.owner, *token);
     if (!decoded)
       return validation_error("lastKey", "is not a valid cursor");
@@ -311,6 +313,13 @@ outcome item_handlers::remove(request_context& ctx, std::string_view id) {
 }
 
 outcome item_handlers::restore(request_context& ctx, std::string_view id) {
+  // Restore reads no body, so a bare POST without Content-Type is fine. Anything that does
+  // carry a body or names a type is held to the rule of the other writes, so a form post
+  // (application/x-www-form-urlencoded, text/plain) cannot restore.
+  const request& req = ctx.req;
+  const auto content_type = req.header("Content-Type");
+  if ((!req.body.empty() || content_type) && !is_json_media_type(content_type))
+    return unsupported_media_type();
   auto written = conditional_write(store_, clock_, ctx, id, starting_from::soft_deleted,
                                    [](const core::item& current, std::int64_t) -> step_result {
                                      write_step step;

@@ -24,7 +24,7 @@ std::string lower(std::string_view s) {
 
 bool is_json_media_type(std::optional<std::string_view> content_type) {
   if (!content_type)
-    return true;
+    return false;
   std::string_view rest = *content_type;
   auto semi = rest.find(';');
   std::string type = lower(trim(rest.substr(0, semi)));

@@ -58,6 +58,10 @@ route_match match_route(std::string_view path, bool local_routes) noexcept {
   if (!path.starts_with(items_prefix))
     return {};
   std::string_view rest = path.substr(items_prefix.size());
+  // Ids never hold a '%'; one here is what the decoder kept of an escaped slash ("%2F"), and
+  // an escaped slash is data, not a boundary: "/items/<id>%2Frestore" names no route.
+  if (rest.find('%') != std::string_view::npos)
+    return {};
   const auto slash = rest.find('/');
   const std::string_view id = rest.substr(0, slash);
   if (id.empty())

@@ -23,13 +23,18 @@ struct transport_hooks {
   // Who is calling, from the request's credentials: the owner, or why the credentials were
   // refused (for the log line's `cause`; the client only learns it is 401). Unset, the owner is
   // whatever the transport put in the request. Not asked for CORS preflights and the
-  // transport's own routes.
+  // transport's own routes (/metrics excepted when `metrics_need_credentials`), and only asked
+  // once the address's budget admitted the request, so that refused floods cost no crypto.
   std::function<boost::system::result<std::string, std::string>(const request&)> authenticate;
-  // Charges the caller's budget: the owner's when `authenticate` vouched for one, else the
-  // client's address. nullopt admits the request; a value refuses it with that many seconds
-  // for Retry-After.
+  // Charges a budget; nullopt admits the request, a value refuses it with that many seconds
+  // for Retry-After. Called first with no owner, to charge the client's address, before any
+  // credential is looked at; then, when `authenticate` vouched for an owner, again with it, to
+  // charge that owner's budget.
   std::function<std::optional<int>(const request&, std::optional<std::string_view> owner)>
       rate_limit;
+  // With `authenticate` set: /metrics needs the same credentials as the API (CONTRACT §2),
+  // unless the operator made the scrape public. /health never does.
+  bool metrics_need_credentials = false;
   // Set by a transport that serves /health and /metrics; it renders the metrics body.
   std::function<std::string()> render_metrics;
 };

@@ -76,9 +76,21 @@ class connection {
   }
 
   error_code connect(steady::time_point deadline) {
-    tcp::resolver resolver(ioc_);
     bool done = false;
     error_code ec;
+    // An address needs no lookup, and skipping it spares the thread Asio resolves on: the
+    // local endpoints of tests, dynalite and a VPC endpoint's IP start one thread fewer.
+    if (auto address = asio::ip::make_address(key_.host, ec); !ec) {
+      lowest().async_connect(tcp::endpoint(address, key_.port), [&](error_code e) {
+        ec = e;
+        done = true;
+      });
+      if (auto e = run_until(deadline, done, ec))
+        return e;
+      return after_connect(deadline);
+    }
+    ec = {};
+    tcp::resolver resolver(ioc_);
     tcp::resolver::results_type results;
     resolver.async_resolve(key_.host, std::to_string(key_.port),
                            [&](error_code e, tcp::resolver::results_type r) {
@@ -103,10 +115,17 @@ class connection {
     });
     if (auto e = run_until(deadline, done, ec))
       return e;
+    return after_connect(deadline);
+  }
+
+  // TCP is up: no Nagle, and the TLS handshake when the endpoint wants one.
+  error_code after_connect(steady::time_point deadline) {
     error_code ignored;
     lowest().set_option(tcp::no_delay(true), ignored);
     if (!stream_)
       return {};
+    bool done = false;
+    error_code ec;
     // SNI, and the peer's certificate must name the host we asked for.
     if (!SSL_set_tlsext_host_name(stream_->native_handle(), key_.host.c_str())) {
       return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
@@ -350,14 +369,6 @@ class beast_http_client final : public http_client {
 };
 
 }  // namespace
-
-std::string_view http_response::header(std::string_view name) const {
-  for (const auto& [n, v] : headers) {
-    if (iequals(n, name))
-      return v;
-  }
-  return {};
-}
 
 boost::system::result<std::unique_ptr<http_client>, std::string> make_beast_http_client(
     const beast_http_options& options) {

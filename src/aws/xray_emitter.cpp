@@ -14,6 +14,16 @@ namespace {
 
 using address_result = boost::system::result<daemon_address, std::string>;
 
+// Built by appending: GCC 12 misreports `"'" + std::string` under -Wrestrict.
+std::string quoted(std::string_view text) {
+  std::string q;
+  q.reserve(text.size() + 2);
+  q.push_back('\'');
+  q.append(text);
+  q.push_back('\'');
+  return q;
+}
+
 // daemon_address is constructible from a string too (C++20 aggregates), so say which.
 address_result fail(std::string reason) {
   return address_result(boost::system::in_place_error, std::move(reason));
@@ -22,14 +32,14 @@ address_result fail(std::string reason) {
 boost::system::result<daemon_address, std::string> parse_host_port(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0)
-    return fail("'" + std::string(text) + "' is not host:port");
+    return fail(quoted(text) + " is not host:port");
   daemon_address a;
   a.host = std::string(text.substr(0, colon));
   const std::string_view port = text.substr(colon + 1);
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
-    return fail("'" + std::string(text) + "' has no valid port");
+    return fail(quoted(text) + " has no valid port");
   a.port = static_cast<std::uint16_t>(value);
   return a;
 }
@@ -73,7 +83,7 @@ boost::system::result<daemon_address, std::string> parse_daemon_address(std::str
     if (p.substr(0, 4) == "udp:")
       return parse_host_port(p.substr(4));
     if (p.substr(0, 4) != "tcp:")
-      return fail("'" + std::string(p) + "' is neither tcp:host:port nor udp:host:port");
+      return fail(quoted(p) + " is neither tcp:host:port nor udp:host:port");
   }
   return fail("names no udp:host:port");
 }

@@ -12,7 +12,9 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-std::string percent_decode(std::string_view text, bool plus_as_space) {
+namespace {
+
+std::string decode(std::string_view text, bool plus_as_space, bool keep_slash) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -21,7 +23,11 @@ std::string percent_decode(std::string_view text, bool plus_as_space) {
       const int hi = hex_value(text[i + 1]);
       const int lo = hex_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
+        const int value = hi * 16 + lo;
+        if (keep_slash && value == '/')
+          out.append(text.substr(i, 3));
+        else
+          out.push_back(static_cast<char>(value));
         i += 2;
         continue;
       }
@@ -29,6 +35,16 @@ std::string percent_decode(std::string_view text, bool plus_as_space) {
     out.push_back(plus_as_space && c == '+' ? ' ' : c);
   }
   return out;
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view text, bool plus_as_space) {
+  return decode(text, plus_as_space, false);
+}
+
+std::string percent_decode_path(std::string_view path) {
+  return decode(path, false, true);
 }
 
 }  // namespace crud::core

@@ -25,4 +25,9 @@ int hex_value(char c) noexcept;
 // stays literal rather than failing the whole text. `plus_as_space` for HTML-form queries.
 std::string percent_decode(std::string_view text, bool plus_as_space = false);
 
+// Decodes a URL path for routing, keeping segment boundaries: an escaped slash ("%2F") stays
+// as it was sent rather than becoming a '/', so "/items/x%2Frestore" is one segment after
+// "/items" and never the restore route.
+std::string percent_decode_path(std::string_view path);
+
 }  // namespace crud::core

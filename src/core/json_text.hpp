@@ -8,8 +8,9 @@
 
 namespace crud::core {
 
-// Appends `s` as a quoted JSON string. `s` must be valid UTF-8 (validated on input); control
-// characters, quotes and backslashes are escaped.
+// Appends `s` as a quoted JSON string; control characters, quotes and backslashes are escaped.
+// `s` may be any bytes (echoed input is): each byte that begins no well-formed UTF-8 sequence
+// is written as U+FFFD, so the output is always valid JSON and valid UTF-8.
 void append_json_string(std::string& out, std::string_view s);
 
 void append_json_int(std::string& out, std::int64_t v);

@@ -57,6 +57,23 @@ boost::system::result<std::optional<std::int64_t>, std::string> numeric_date(
   return "claim " + std::string(name) + " is not a number";
 }
 
+// The claims are the token's to choose, so any int64 can arrive: these compare without ever
+// computing a sum or difference that could overflow (undefined behaviour, and in practice a
+// token with exp = INT64_MIN that never expires). `leeway` is never negative (make checks).
+bool expired(std::int64_t exp, std::int64_t now_s, std::int64_t leeway) noexcept {
+  // Expired when now_s > exp + leeway; exp + leeway only exists below INT64_MAX - leeway.
+  if (exp > std::numeric_limits<std::int64_t>::max() - leeway)
+    return false;
+  return now_s > exp + leeway;
+}
+
+bool not_yet_valid(std::int64_t nbf, std::int64_t now_s, std::int64_t leeway) noexcept {
+  // Not valid yet when nbf > now_s + leeway; past INT64_MAX nothing is later.
+  if (now_s > std::numeric_limits<std::int64_t>::max() - leeway)
+    return false;
+  return nbf > now_s + leeway;
+}
+
 bool has_audience(const json::value& aud, std::string_view wanted) {
   if (aud.is_string())
     return aud.get_string() == wanted;
@@ -152,12 +169,12 @@ boost::system::result<std::string, jwt_rejection> jwt_verifier::verify(std::stri
     return rejected{exp.error()};
   if (!*exp)
     return rejected{"no exp claim"};
-  if (now_s > **exp && now_s - **exp > leeway)
+  if (expired(**exp, now_s, leeway))
     return rejected{"expired"};
   auto nbf = numeric_date(claims, "nbf");
   if (!nbf)
     return rejected{nbf.error()};
-  if (*nbf && **nbf > now_s && **nbf - now_s > leeway)
+  if (*nbf && not_yet_valid(**nbf, now_s, leeway))
     return rejected{"not valid yet (nbf)"};
   if (!impl_->settings.issuer.empty()) {
     const json::value* iss = claims.if_contains("iss");

@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -132,6 +133,25 @@ TEST(Jwt, EnforcesExpiryAndNotBeforeWithLeeway) {
   const std::string later = R"({"sub":"a","exp":)" + std::to_string(now + 600) + R"(,"nbf":)";
   EXPECT_TRUE(v.verify(hs256_token(h, later + std::to_string(now + 30) + "}"), now).has_value());
   EXPECT_FALSE(v.verify(hs256_token(h, later + std::to_string(now + 120) + "}"), now).has_value());
+}
+
+TEST(Jwt, HandlesExtremeExpAndNbfWithoutOverflow) {
+  // Claims are the sender's choice: the comparisons must hold at the int64 limits (and stay
+  // free of signed overflow, which UBSan would abort on).
+  constexpr std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+  const auto v = hs_verifier({.leeway_s = 60});
+  const std::string h = R"({"alg":"HS256"})";
+  EXPECT_FALSE(v.verify(hs256_token(h, claims_for("a", lo)), now).has_value())
+      << "exp at INT64_MIN is long expired";
+  EXPECT_TRUE(v.verify(hs256_token(h, claims_for("a", hi)), now).has_value());
+  const std::string with_nbf = R"({"sub":"a","exp":)" + std::to_string(now + 600) + R"(,"nbf":)";
+  EXPECT_TRUE(v.verify(hs256_token(h, with_nbf + std::to_string(lo) + "}"), now).has_value());
+  EXPECT_FALSE(v.verify(hs256_token(h, with_nbf + std::to_string(hi) + "}"), now).has_value())
+      << "nbf at INT64_MAX is never reached";
+  // The clock at the limits too.
+  EXPECT_FALSE(v.verify(hs256_token(h, claims_for("a", now)), hi).has_value());
+  EXPECT_TRUE(v.verify(hs256_token(h, claims_for("a", hi)), lo).has_value());
 }
 
 TEST(Jwt, ChecksIssuerAndAudienceWhenConfigured) {

@@ -11,6 +11,7 @@
 
 #include "core/crypto.hpp"
 #include "core/hex.hpp"
+#include "core/json_text.hpp"
 #include "core/utf8.hpp"
 
 namespace crud::lambda {
@@ -359,10 +360,10 @@ decode_result decode_v2(const json::object& event) {
     if (routed.front() != '/')
       return std::string("the event's rawPath does not start with '/'");
     if (auto stripped = without_stage(routed, stage)) {
-      req.base_path = "/" + std::string(stage);
+      req.base_path.assign(1, '/').append(stage);
       routed = *stripped;
     }
-    req.path = core::percent_decode(routed);
+    req.path = core::percent_decode_path(routed);
   } else if (auto http_path = string_at(http, "path");
              http_path && !http_path->empty() && http_path->front() == '/') {
     req.path = std::string(without_stage(*http_path, stage).value_or(*http_path));
@@ -426,6 +427,17 @@ std::vector<header_group> group_headers(const app::field_list& fields, bool lowe
   return groups;
 }
 
+// A header name or value as JSON text. Header values may echo decoded input (a percent-decoded
+// path is any bytes), and API Gateway rejects a response that is not UTF-8: bytes that begin no
+// well-formed sequence become U+FFFD, as core::append_json_string writes them.
+json::string header_text(std::string_view v) {
+  if (core::count_code_points(v).has_value())
+    return json::string(v);
+  std::string quoted;
+  core::append_json_string(quoted, v);
+  return json::parse(quoted).as_string();
+}
+
 void set_body(json::object& out, std::string_view body) {
   if (core::count_code_points(body).has_value()) {
     out["body"] = body;
@@ -481,11 +493,11 @@ std::string encode_response(const app::response& res, event_version version) {
     json::object headers;
     json::object multi;
     for (const auto& group : group_headers(res.headers, false)) {
-      headers[group.name] = group.values.back();
+      headers[header_text(group.name)] = header_text(group.values.back());
       json::array values;
       for (std::string_view v : group.values)
-        values.emplace_back(v);
-      multi[group.name] = std::move(values);
+        values.emplace_back(header_text(v));
+      multi[header_text(group.name)] = std::move(values);
     }
     out["headers"] = std::move(headers);
     out["multiValueHeaders"] = std::move(multi);
@@ -496,7 +508,7 @@ std::string encode_response(const app::response& res, event_version version) {
     for (const auto& group : group_headers(res.headers, true)) {
       if (group.name == "set-cookie") {
         for (std::string_view v : group.values)
-          cookies.emplace_back(v);
+          cookies.emplace_back(header_text(v));
         continue;
       }
       std::string joined;
@@ -505,7 +517,7 @@ std::string encode_response(const app::response& res, event_version version) {
           joined += ", ";
         joined += v;
       }
-      headers[group.name] = joined;
+      headers[header_text(group.name)] = header_text(joined);
     }
     out["headers"] = std::move(headers);
     out["cookies"] = std::move(cookies);

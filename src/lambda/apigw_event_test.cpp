@@ -361,7 +361,7 @@ TEST(ApigwEvent, KeepsTheStageAsTheBasePathForLocationHeaders) {
 }
 
 TEST(ApigwEvent, PercentDecodesV2RawPathOnce) {
-  EXPECT_EQ(decode_ok(v2_event("/items/a%20b%2Fc", "$default")).request.path, "/items/a b/c");
+  EXPECT_EQ(decode_ok(v2_event("/items/a%20b%2Fc", "$default")).request.path, "/items/a b%2Fc");
   EXPECT_EQ(decode_ok(v2_event("/items/a%2520b", "$default")).request.path, "/items/a%20b");
   EXPECT_EQ(decode_ok(v2_event("/items/a+b", "$default")).request.path, "/items/a+b");
   EXPECT_EQ(decode_ok(v2_event("/items/%E2%82%AC", "$default")).request.path,
@@ -369,6 +369,17 @@ TEST(ApigwEvent, PercentDecodesV2RawPathOnce) {
   // Malformed escapes stay literal rather than failing the request.
   EXPECT_EQ(decode_ok(v2_event("/items/50%zz%", "$default")).request.path, "/items/50%zz%");
   EXPECT_EQ(decode_ok(v2_event("/dev/items/a%20b", "dev")).request.path, "/items/a b");
+}
+
+TEST(ApigwEvent, AnEncodedSlashInV2RawPathIsNoSegmentBoundary) {
+  // "/items/<id>%2Frestore" names one odd segment after /items, never the restore route.
+  const std::string id = "item_01JDQ3G6X0S6PZ9R6X7Y8Z9ABC";
+  EXPECT_EQ(decode_ok(v2_event("/items/" + id + "%2Frestore", "$default")).request.path,
+            "/items/" + id + "%2Frestore");
+  EXPECT_EQ(decode_ok(v2_event("/dev/items/" + id + "%2frestore", "dev")).request.path,
+            "/items/" + id + "%2frestore");
+  EXPECT_EQ(decode_ok(v2_event("/items/" + id + "/restore", "$default")).request.path,
+            "/items/" + id + "/restore");
 }
 
 TEST(ApigwEvent, DoesNotDecodeV1PathOrQueryAgain) {
@@ -707,6 +718,33 @@ TEST(ApigwEvent, EncodedResponseKeepsEscapesValid) {
   json::object out = encode(res, event_version::http_v2);
   EXPECT_EQ(out.at("body").as_string(), res.body);
   EXPECT_EQ(out.at("headers").as_object().at("x-note").as_string(), "quote \" and \\ and \n");
+}
+
+// Found by fuzz/apigw_event_fuzzer (fuzz/regressions/apigw_event/): a percent-decoded path is
+// any bytes, and a header echoing it made the response JSON invalid UTF-8, which API Gateway
+// refuses.
+TEST(ApigwEvent, HeadersThatAreNotUtf8StayValidJson) {
+  auto decoded = decode_event(R"({"version":"2.0","rawPath":"/items/a%acb",
+      "requestContext":{"http":{"method":"GET"},"stage":"$default"}})");
+  ASSERT_TRUE(decoded.has_value());
+  ASSERT_EQ(decoded->request.path,
+            "/items/a\xAC"
+            "b");
+  app::response res;
+  res.headers = {{"X-Path", decoded->request.path}, {"Set-Cookie", decoded->request.path}};
+  for (auto version : {event_version::rest_v1, event_version::http_v2}) {
+    boost::system::error_code ec;
+    json::value out = json::parse(encode_response(res, version), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    const auto& headers = out.at("headers").as_object();
+    if (version == event_version::rest_v1) {
+      EXPECT_EQ(headers.at("X-Path").as_string(), "/items/a\uFFFDb");
+      EXPECT_EQ(headers.at("Set-Cookie").as_string(), "/items/a\uFFFDb");
+    } else {
+      EXPECT_EQ(headers.at("x-path").as_string(), "/items/a\uFFFDb");
+      EXPECT_EQ(out.at("cookies").as_array().at(0).as_string(), "/items/a\uFFFDb");
+    }
+  }
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // HTTP; tests implement it in memory.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
@@ -43,6 +45,13 @@ class runtime_api {
   virtual runtime_result<void> post_init_error(const std::string& error_type,
                                                const std::string& message) = 0;
 };
+
+// The invocation that a 200 answer to GET /invocation/next describes. `header` returns a
+// response header's value by name, empty when absent. Separate from the client so that what the
+// Runtime API sends can be tested, and fuzzed, without a socket. Fails when there is no request
+// id, since nothing could then be posted back.
+runtime_result<invocation> parse_invocation_headers(
+    const std::function<std::string_view(std::string_view)>& header, std::string payload);
 
 // {"errorMessage":…,"errorType":…,"stackTrace":[]}, the body of /error and /init/error.
 std::string error_body(const std::string& error_type, const std::string& message);

@@ -8,7 +8,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <charconv>
 #include <chrono>
 #include <optional>
 
@@ -133,19 +132,9 @@ runtime_result<invocation> runtime_client::next() {
   if (status != 200) {
     return runtime_failure{"GET next answered " + std::to_string(status), status >= 500};
   }
-  invocation inv;
-  auto field = [&](std::string_view name) { return std::string((*res)[name]); };
-  inv.request_id = field("Lambda-Runtime-Aws-Request-Id");
-  std::string deadline = field("Lambda-Runtime-Deadline-Ms");
-  std::from_chars(deadline.data(), deadline.data() + deadline.size(), inv.deadline_ms);
-  inv.function_arn = field("Lambda-Runtime-Invoked-Function-Arn");
-  inv.trace_id = field("Lambda-Runtime-Trace-Id");
-  inv.client_context = field("Lambda-Runtime-Client-Context");
-  inv.cognito_identity = field("Lambda-Runtime-Cognito-Identity");
-  inv.payload = std::move(res->body());
-  if (inv.request_id.empty())
-    return runtime_failure{"next: no request id", false};
-  return inv;
+  return parse_invocation_headers(
+      [&](std::string_view name) { return std::string_view((*res)[name]); },
+      std::move(res->body()));
 }
 
 runtime_result<void> runtime_client::post_response(const std::string& request_id,

@@ -12,19 +12,16 @@
 namespace crud::main {
 namespace {
 
-// Every subcommand takes the same options, so that `crud-api serve --port 0` and
-// `PORT=0 crud-api serve` read the same way everywhere.
+// Each subcommand takes only the options it uses, so that its --help is the whole truth; an
+// option that several take reads the same way in each (`--store`, `CRUD_STORE`).
 // What is parsed as text and then resolved into options' enums.
 struct option_text {
   std::string store;  // empty: the command's default
   std::string delete_mode = "hard";
 };
 
-void add_common(CLI::App& cmd, options& o, option_text& text) {
-  cmd.add_option("--host", o.host, "Address to listen on")->envname("CRUD_HOST");
-  cmd.add_option("--port", o.port, "Port to listen on (0 = pick a free port)")
-      ->envname("PORT")
-      ->check(CLI::Range(0, 65535));
+// Where the items are: every command.
+void add_store_options(CLI::App& cmd, options& o, option_text& text) {
   cmd.add_option("--store", text.store, "sqlite or dynamodb")
       ->envname("CRUD_STORE")
       ->check(CLI::IsMember({"sqlite", "dynamodb"}));
@@ -34,22 +31,62 @@ void add_common(CLI::App& cmd, options& o, option_text& text) {
   cmd.add_option("--endpoint", o.endpoint, "DynamoDB endpoint URL (http or https)")
       ->envname("DYNAMODB_ENDPOINT");
   cmd.add_option("--region", o.region, "AWS region (else AWS_REGION, AWS_DEFAULT_REGION)");
+}
+
+// Logging: every command.
+void add_log_options(CLI::App& cmd, options& o) {
+  cmd.add_option("--log-level", o.log_level, "DEBUG, INFO, WARN or ERROR")
+      ->envname("LOG_LEVEL")
+      ->transform(CLI::IsMember({"DEBUG", "INFO", "WARN", "WARNING", "ERROR"}, CLI::ignore_case));
+  cmd.add_option("--service-name", o.service_name, "Service name in logs and metrics")
+      ->envname("POWERTOOLS_SERVICE_NAME");
+}
+
+// How the API answers: the commands that answer requests (serve, lambda, invoke).
+void add_app_options(CLI::App& cmd, options& o, option_text& text) {
   cmd.add_option("--delete-mode", text.delete_mode, "hard or soft")
       ->envname("DELETE_MODE")
       ->check(CLI::IsMember({"hard", "soft"}));
+  cmd.add_option("--cors-origin", o.cors_origin, "Allowed CORS origin (unset = no CORS)")
+      ->envname("CORS_ALLOW_ORIGIN");
+}
+
+// The HTTP server's own: serve only.
+void add_server_options(CLI::App& cmd, options& o) {
+  cmd.add_option("--host", o.host, "Address to listen on")->envname("CRUD_HOST");
+  cmd.add_option("--port", o.port, "Port to listen on (0 = pick a free port)")
+      ->envname("PORT")
+      ->check(CLI::Range(0, 65535));
   cmd.add_option("--rate-limit", o.rate_limit, "Requests per second per client (0 = off)")
       ->envname("RATE_LIMIT_RPS")
       ->check(CLI::Range(0.0, 1e9));
   cmd.add_option("--rate-burst", o.rate_burst, "Burst per client (0 = off)")
       ->envname("RATE_LIMIT_BURST")
       ->check(CLI::Range(0.0, 1e9));
-  cmd.add_option("--cors-origin", o.cors_origin, "Allowed CORS origin (unset = no CORS)")
-      ->envname("CORS_ALLOW_ORIGIN");
-  cmd.add_option("--log-level", o.log_level, "DEBUG, INFO, WARN or ERROR")
-      ->envname("LOG_LEVEL")
-      ->transform(CLI::IsMember({"DEBUG", "INFO", "WARN", "WARNING", "ERROR"}, CLI::ignore_case));
-  cmd.add_option("--service-name", o.service_name, "Service name in logs and metrics")
-      ->envname("POWERTOOLS_SERVICE_NAME");
+}
+
+// A message about `--flag` whose value came from its environment variable names the variable
+// instead: `PORT=abc crud-api serve` has no --port to look for.
+std::string name_the_source(const CLI::App* cmd, const std::vector<std::string>& args,
+                            std::string message) {
+  if (cmd == nullptr || message.rfind("--", 0) != 0)
+    return message;
+  const auto colon = message.find(':');
+  if (colon == std::string::npos)
+    return message;
+  const std::string flag = message.substr(0, colon);
+  for (const auto& arg : args) {
+    if (arg == flag || arg.rfind(flag + "=", 0) == 0)
+      return message;  // given on the command line
+  }
+  for (const CLI::Option* opt : cmd->get_options()) {
+    if (opt->get_name() != flag || opt->get_envname().empty())
+      continue;
+    const char* v = std::getenv(opt->get_envname().c_str());  // NOLINT(concurrency-mt-unsafe)
+    if (v != nullptr && *v != '\0')
+      return opt->get_envname() + message.substr(colon);
+  }
+  return message;
 }
 
 std::string env_or(const char* name, std::string fallback) {
@@ -116,6 +153,8 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
   CLI::App app{
       "Serverless CRUD API: one binary that serves the items API as an HTTP server, "
       "an AWS Lambda custom runtime, or a local invoker."};
+  // Named here because argv[0] is not parsed: usage lines read `crud-api serve [OPTIONS]`.
+  app.name("crud-api");
   app.set_version_flag("--version", std::string("crud-api ") + CRUD_VERSION);
   app.fallthrough();
 
@@ -134,8 +173,14 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
         chosen = cmd;
     }
   }
-  if (chosen != nullptr)
-    add_common(*chosen, o, text);
+  if (chosen != nullptr) {
+    add_store_options(*chosen, o, text);
+    add_log_options(*chosen, o);
+    if (chosen != init)
+      add_app_options(*chosen, o, text);
+    if (chosen == serve)
+      add_server_options(*chosen, o);
+  }
   // Parsing again as `lambda` (see below) means the Lambda environment chose the command.
   result.lambda_command = chosen == lambda || !auto_lambda_allowed;
   invoke->add_option("--event", o.event_file, "Event file, or - for standard input");
@@ -152,6 +197,15 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
         ->envname("CRUD_JWT_ISSUER");
     serve->add_option("--jwt-audience", o.jwt_audience, "Required aud claim of bearer tokens")
         ->envname("CRUD_JWT_AUDIENCE");
+    serve
+        ->add_flag("--metrics-public", o.metrics_public,
+                   "Serve /metrics without a bearer token when JWT authentication is on")
+        ->envname("CRUD_METRICS_PUBLIC");
+    serve
+        ->add_option("--request-timeout-ms", o.request_timeout_ms,
+                     "Each request's deadline: the store gives up with 503 after it (0 = none)")
+        ->envname("CRUD_REQUEST_TIMEOUT_MS")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{3'600'000}));
   }
   app.require_subcommand(0, 1);
 
@@ -179,7 +233,7 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
       args.insert(args.begin() + (args.empty() ? 0 : 1), "lambda");
       return parse_args(std::move(args), false);
     }
-    result.error = e.what();
+    result.error = name_the_source(chosen, args, e.what());
     std::cerr << "crud-api: " << result.error << '\n';
     result.exit_code = 2;
     return result;
@@ -211,6 +265,7 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
   if (o.region.empty())
     o.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
   if (auto reason = validate(o); !reason.empty()) {
+    reason = name_the_source(chosen, args, std::move(reason));
     std::cerr << "crud-api: " << reason << '\n';
     result.error = std::move(reason);
     result.exit_code = 2;

@@ -3,6 +3,7 @@
 // (a flag beats the variable), defaults, and validation. A bad option ends the process with a
 // one-line message and exit code 2.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,8 @@ struct options {
   std::string jwt_public_key_file;  // RS256, a PEM public key
   std::string jwt_issuer;
   std::string jwt_audience;
+  bool metrics_public = false;             // serve: /metrics without a token even with JWT auth
+  std::int64_t request_timeout_ms = 5000;  // serve: each request's deadline; 0 = none
 
   bool authenticates() const { return !jwt_secret.empty() || !jwt_public_key_file.empty(); }
 };

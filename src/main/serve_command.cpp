@@ -87,6 +87,8 @@ int run_serve(const options& o) {
   // SQLite reads are local and short, so they run on the I/O threads; writes block on the
   // group commit and run on the handler pool.
   config.inline_reads = o.store == store_kind::sqlite;
+  config.metrics_public = o.metrics_public;
+  config.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
   if (*verifier) {
     config.authenticate = [&v = **verifier, &clock = p.clock](std::string_view header) {
       return authenticate_bearer(v, clock, header);
@@ -108,6 +110,14 @@ int run_serve(const options& o) {
   core::append_json_string(extra, store_name(o.store));
   extra.append(*verifier ? R"(,"auth":"jwt")" : R"(,"auth":"none")");
   p.log_event(o, "listening", extra);
+  if (*verifier && o.jwt_issuer.empty() && o.jwt_audience.empty()) {
+    // Any token the key signs is then accepted, whoever it was issued to (another service
+    // sharing the key or the identity provider): worth saying once, not worth refusing.
+    p.log_event(o,
+                "JWT authentication checks neither issuer nor audience; set --jwt-issuer or "
+                "--jwt-audience",
+                {}, "WARN");
+  }
   p.log.flush();
 
   srv.every(std::chrono::milliseconds(200), [&p] { p.log.flush(); });

@@ -10,6 +10,7 @@
 #include "core/timestamp.hpp"
 #include "lambda/emf_metrics.hpp"
 #include "main/dynamodb_setup.hpp"
+#include "main/timed_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace crud::main {
@@ -63,10 +64,13 @@ std::unique_ptr<aws::call_observer> make_xray_tracer(process& p) {
   return std::make_unique<owning_xray_tracer>(std::move(*emitter), p.random);
 }
 
-void process::log_event(const options& o, std::string_view message, std::string_view extra_json) {
+void process::log_event(const options& o, std::string_view message, std::string_view extra_json,
+                        std::string_view level) {
   std::string line = R"({"timestamp":")";
   core::append_timestamp(line, clock.wall_ms());
-  line.append(R"(","level":"INFO","service":)");
+  line.append(R"(","level":")");
+  line.append(level);
+  line.append(R"(","service":)");
   core::append_json_string(line, o.service_name);
   line.append(R"(,"message":)");
   core::append_json_string(line, message);
@@ -88,6 +92,17 @@ app::log_level parse_log_level(const std::string& name) {
   return app::log_level::info;
 }
 
+namespace {
+
+// At DEBUG, every store call is also timed and logged (timed_store).
+void adopt_store(process& p, const options& o, std::unique_ptr<store::item_store> opened) {
+  if (parse_log_level(o.log_level) == app::log_level::debug)
+    opened = std::make_unique<timed_store>(std::move(opened), p.clock, p.log, o.service_name);
+  p.store = std::move(opened);
+}
+
+}  // namespace
+
 boost::system::result<void, std::string> open_store(process& p, const options& o,
                                                     std::size_t concurrent_readers) {
   if (o.store == store_kind::dynamodb) {
@@ -97,7 +112,7 @@ boost::system::result<void, std::string> open_store(process& p, const options& o
     auto opened = store::open_dynamodb_store(setup->options, setup->deps);
     if (!opened)
       return opened.error();
-    p.store = std::move(*opened);
+    adopt_store(p, o, std::move(*opened));
     return {};
   }
   store::sqlite_options so;
@@ -106,7 +121,7 @@ boost::system::result<void, std::string> open_store(process& p, const options& o
   auto opened = store::open_sqlite_store(so, p.random);
   if (!opened)
     return opened.error();
-  p.store = std::move(*opened);
+  adopt_store(p, o, std::move(*opened));
   return {};
 }
 

@@ -32,7 +32,8 @@ struct process {
   explicit process(bool line_buffered_log, int log_fd = 1) : log(line_buffered_log, log_fd) {}
 
   // One JSON line outside any request (start-up, shutdown), at INFO level.
-  void log_event(const options& o, std::string_view message, std::string_view extra_json);
+  void log_event(const options& o, std::string_view message, std::string_view extra_json,
+                 std::string_view level = "INFO");
 };
 
 // Opens the store. `concurrent_readers` is how many threads may read at once: SQLite opens

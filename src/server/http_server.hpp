@@ -52,10 +52,17 @@ struct server_config {
   bool handle_signals = true;            // SIGINT/SIGTERM -> graceful stop
   std::size_t max_connections = 10'000;  // beyond this, new connections are accepted and closed
   // Optional: who is calling, from the Authorization header's value ("" when absent). It
-  // becomes the app's authenticate hook: an API request it refuses gets 401; /health, /metrics
-  // and CORS preflights (which browsers send without credentials) are not asked. Unset, every
-  // caller is `public`. Called on I/O threads: it must be quick and thread-safe.
+  // becomes the app's authenticate hook: an API request it refuses gets 401; /health, CORS
+  // preflights (which browsers send without credentials) and, when `metrics_public`, /metrics
+  // are not asked. Unset, every caller is `public`. Called on I/O threads: it must be quick and
+  // thread-safe.
   std::function<auth_outcome(std::string_view authorization)> authenticate;
+  // With `authenticate`: /metrics is served without credentials (CONTRACT §2,
+  // --metrics-public). Otherwise it needs a token like the API.
+  bool metrics_public = false;
+  // Each request's deadline, from the moment it has been read in full: the store gives up (503 +
+  // Retry-After) rather than retry past it. 0 = none.
+  std::chrono::milliseconds request_timeout{5'000};
 };
 
 class http_server {

@@ -369,6 +369,71 @@ TEST(HttpServer, OversizedChunkedBodyGets413) {
   EXPECT_TRUE(client.closed_by_peer());
 }
 
+// A framing the server refuses: 400 through the app's reject, then the connection closes, and
+// nothing of it reaches the handler.
+void expect_refused_framing(const std::string& raw, std::string_view expected_body) {
+  fake_app app;
+  running_server server(test_config(), app);
+  test_client client(server.port());
+  auto res = client.request(raw);
+  ASSERT_TRUE(res) << raw;
+  EXPECT_EQ(res->result_int(), 400u) << raw;
+  EXPECT_EQ(res->body(), expected_body) << raw;
+  EXPECT_FALSE(res->keep_alive()) << raw;
+  EXPECT_TRUE(client.closed_by_peer()) << raw;
+  EXPECT_EQ(app.handled.load(), 0) << raw;
+  EXPECT_EQ(app.rejected.load(), 1) << raw;
+}
+
+TEST(HttpServer, Http11WithoutExactlyOneHostGets400AndCloses) {
+  expect_refused_framing("GET /items HTTP/1.1\r\n\r\n", "BAD_REQUEST 400 GET /items");
+  expect_refused_framing("GET /items HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                         "BAD_REQUEST 400 GET /items");
+  // HTTP/1.0 has no Host requirement.
+  fake_app app;
+  running_server server(test_config(), app);
+  test_client client(server.port());
+  auto res = client.request("GET /items HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u);
+}
+
+TEST(HttpServer, TransferEncodingNotEndingInChunkedGets400AndCloses) {
+  // Were "gzip" taken as no body, the body's bytes would be read as a second request: here a
+  // smuggled DELETE.
+  const std::string smuggled = "DELETE /items/x HTTP/1.1\r\nHost: x\r\n\r\n";
+  expect_refused_framing(
+      "POST /items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled,
+      "BAD_REQUEST 400 POST /items");
+  expect_refused_framing(
+      "POST /items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip"
+      "\r\n\r\n" +
+          smuggled,
+      "BAD_REQUEST 400 POST /items");
+  expect_refused_framing(
+      "POST /items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Transfer-Encoding: identity\r\n\r\n" +
+          smuggled,
+      "BAD_REQUEST 400 POST /items");
+}
+
+TEST(HttpServer, TransferEncodingOnHttp10Gets400AndCloses) {
+  expect_refused_framing(
+      "POST /items HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+      "BAD_REQUEST 400 POST /items");
+}
+
+TEST(HttpServer, ChunkedAfterOtherCodingsIsStillServed) {
+  fake_app app;
+  running_server server(test_config(), app);
+  test_client client(server.port());
+  auto res = client.request(
+      "POST /items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 201u);
+  EXPECT_EQ(res->body(), "POST /items || {}");
+}
+
 TEST(HttpServer, ExpectContinueIsAnsweredBeforeTheBody) {
   fake_app app;
   running_server server(test_config(), app);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/dispatch.hpp>
@@ -54,6 +57,51 @@ std::string client_key(const asio::ip::address& address) {
 
 bool is_read_method(std::string_view method) noexcept {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+// The last transfer coding of the message (RFC 9112 §6.1: the codings are listed across all
+// Transfer-Encoding fields, in order), lower-cased; empty when there is none.
+std::string last_transfer_coding(const http::fields& fields) {
+  std::string last;
+  const auto [first, end] = fields.equal_range(http::field::transfer_encoding);
+  for (auto it = first; it != end; ++it) {
+    const std::string_view value = it->value();
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      const std::size_t comma = std::min(value.find(',', start), value.size());
+      std::string_view coding = value.substr(start, comma - start);
+      coding = coding.substr(0, coding.find(';'));  // parameters do not name the coding
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+        coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+        coding.remove_suffix(1);
+      if (!coding.empty()) {
+        last.assign(coding);
+        for (char& c : last)
+          c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      }
+      start = comma + 1;
+    }
+  }
+  return last;
+}
+
+// RFC 9112 framing the parser lets through but a server must refuse (400, then close), since
+// each can make this server and a proxy in front of it disagree on where a request ends:
+// - HTTP/1.1 without exactly one Host (§3.2);
+// - a Transfer-Encoding whose last coding is not chunked (§6.3): Beast 1.81 would take the
+//   body as absent and read its bytes as the next request (request smuggling);
+// - Transfer-Encoding on HTTP/1.0, which has none (§6.1).
+std::optional<std::string_view> framing_problem(unsigned version, const http::fields& fields) {
+  if (version >= 11 && fields.count(http::field::host) != 1)
+    return "An HTTP/1.1 request needs exactly one Host header";
+  if (fields.find(http::field::transfer_encoding) == fields.end())
+    return std::nullopt;
+  if (version < 11)
+    return "Transfer-Encoding is not allowed in HTTP/1.0";
+  if (last_transfer_coding(fields) != "chunked")
+    return "A Transfer-Encoding must end in chunked";
+  return std::nullopt;
 }
 
 bool is_http_error(const beast::error_code& ec) noexcept {
@@ -153,6 +201,8 @@ void http_session::on_read_header(beast::error_code ec, std::size_t) {
   version_ = msg.version();
   head_request_ = msg.method() == http::verb::head;
   keep_alive_ = msg.keep_alive();
+  if (auto problem = framing_problem(version_, msg))
+    return reject_and_close(core::make_error(core::error_code::bad_request, std::string(*problem)));
 
   const std::size_t limit = state_.config().body_limit;
   if (const auto length = parser_->content_length(); length && *length > limit) {
@@ -228,6 +278,10 @@ void http_session::on_request() {
   parser_.reset();
 
   req.client_address = client_key_;
+  // The store gives up at this deadline (503 + Retry-After) rather than retry past it, so a
+  // stalled DynamoDB costs a client the timeout, not every attempt's own.
+  if (const auto timeout = state_.config().request_timeout; timeout.count() > 0)
+    req.deadline_ms = state_.clock().wall_ms() + timeout.count();
   if (!target) {
     return do_write(state_.reject(
         req, core::make_error(core::error_code::bad_request, "Malformed request target")));

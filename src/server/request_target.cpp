@@ -4,6 +4,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include "core/hex.hpp"
+
 namespace crud::server {
 
 std::optional<request_target> parse_request_target(std::string_view target) {
@@ -21,9 +23,11 @@ std::optional<request_target> parse_request_target(std::string_view target) {
   const boost::urls::url_view& url = *parsed;
 
   request_target out;
-  out.path = url.path();
+  // Decoded by segment: an escaped slash inside a segment must not become a boundary
+  // ("/items/<id>%2Frestore" is not the restore route).
+  out.path = core::percent_decode_path(url.encoded_path());
   if (out.path.empty())
-    out.path = "/";
+    out.path.push_back('/');
   if (url.has_query()) {
     boost::urls::encoding_opts opts;
     opts.space_as_plus = true;

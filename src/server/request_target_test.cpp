@@ -10,8 +10,21 @@ using fields = app::field_list;
 TEST(RequestTarget, DecodesPathAndQuery) {
   auto t = parse_request_target("/items/a%20b%2Fc?limit=5&lastKey=abc%3D%3D");
   ASSERT_TRUE(t);
-  EXPECT_EQ(t->path, "/items/a b/c");
+  EXPECT_EQ(t->path, "/items/a b%2Fc");
   EXPECT_EQ(t->query, (fields{{"limit", "5"}, {"lastKey", "abc=="}}));
+}
+
+TEST(RequestTarget, AnEncodedSlashIsNoSegmentBoundary) {
+  // Otherwise "/items/<id>%2Frestore" would route as the restore of <id>.
+  auto t = parse_request_target("/items/item_01JDQ3G6X0S6PZ9R6X7Y8Z9ABC%2Frestore");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->path, "/items/item_01JDQ3G6X0S6PZ9R6X7Y8Z9ABC%2Frestore");
+  auto lower = parse_request_target("http://h/items/x%2fy/restore");
+  ASSERT_TRUE(lower);
+  EXPECT_EQ(lower->path, "/items/x%2fy/restore");
+  auto other = parse_request_target("/items/%41%2520");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->path, "/items/A%20");
 }
 
 TEST(RequestTarget, PlusIsASpaceInTheQueryButNotInThePath) {

@@ -18,9 +18,8 @@ app::transport_hooks server_state::make_hooks() {
   app::transport_hooks hooks;
   hooks.render_metrics = [this] { return metrics_.render(); };
   if (limiter_.enabled()) {
-    // A caller with a good token is limited as an owner (the contract's "owner's rate"), so
-    // owners behind one address do not share a bucket; anything else, refused tokens
-    // included, is limited by its address.
+    // The app charges every request to its address first (before any token work), and a
+    // caller with a good token to its owner as well (the contract's "owner's rate").
     hooks.rate_limit = [this](const app::request& req,
                               std::optional<std::string_view> owner) -> std::optional<int> {
       std::string owner_key;
@@ -35,6 +34,7 @@ app::transport_hooks server_state::make_hooks() {
     };
   }
   if (config_.authenticate) {
+    hooks.metrics_need_credentials = !config_.metrics_public;
     hooks.authenticate =
         [this](const app::request& req) -> boost::system::result<std::string, std::string> {
       auth_outcome who = config_.authenticate(req.header("Authorization").value_or(""));

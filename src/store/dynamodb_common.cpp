@@ -1,5 +1,7 @@
 #include "store/dynamodb_common.hpp"
 
+#include "core/hex.hpp"
+
 #include <array>
 #include <cstddef>
 #include <span>
@@ -24,12 +26,10 @@ const std::string* string_attr(const attribute_map& m, std::string_view name) {
 }
 
 std::string hex(std::span<const std::byte> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
   std::string out;
-  for (auto b : bytes) {
-    out.push_back(digits[static_cast<unsigned>(b) >> 4]);
-    out.push_back(digits[static_cast<unsigned>(b) & 0xF]);
-  }
+  out.reserve(bytes.size() * 2);
+  for (auto b : bytes)
+    core::append_hex(out, std::to_integer<std::uint8_t>(b));
   return out;
 }
 

@@ -435,12 +435,7 @@ result<std::string> sqlite_store::cursor_secret() {
 }
 
 sqlite_store_stats sqlite_store::stats() const {
-  const sqlite_write_stats s = impl_->writer->stats();
-  return {.writes = s.writes,
-          .commits = s.commits,
-          .failed_batches = s.failed_batches,
-          .queued = s.queued,
-          .in_flight = s.in_flight};
+  return impl_->writer->stats();
 }
 
 boost::system::result<std::unique_ptr<item_store>, std::string> open_sqlite_store(

@@ -14,6 +14,7 @@
 
 #include "core/random_source.hpp"
 #include "store/item_store.hpp"
+#include "store/sqlite_stats.hpp"
 
 namespace crud::store {
 
@@ -28,13 +29,7 @@ struct sqlite_options {
 };
 
 // How group commit is doing, for tests and metrics.
-struct sqlite_store_stats {
-  std::uint64_t writes = 0;   // write operations in committed transactions
-  std::uint64_t commits = 0;  // committed transactions
-  std::uint64_t failed_batches = 0;
-  std::size_t queued = 0;     // write operations waiting for the writer thread right now
-  std::size_t in_flight = 0;  // write operations in the batch being written right now
-};
+using sqlite_store_stats = sqlite_write_stats;
 
 class sqlite_store final : public item_store {
  public:

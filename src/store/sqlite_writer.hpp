@@ -21,6 +21,8 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "store/sqlite_stats.hpp"
+
 namespace crud::store {
 
 class sqlite_connection;
@@ -31,14 +33,6 @@ class sqlite_write_op {
  public:
   virtual ~sqlite_write_op() = default;
   virtual boost::system::error_code execute(sqlite_connection& db) = 0;
-};
-
-struct sqlite_write_stats {
-  std::uint64_t writes = 0;   // operations in committed batches (successful or not)
-  std::uint64_t commits = 0;  // transactions committed
-  std::uint64_t failed_batches = 0;
-  std::size_t queued = 0;     // operations waiting for the writer right now
-  std::size_t in_flight = 0;  // operations in the batch the writer is running
 };
 
 class sqlite_writer {

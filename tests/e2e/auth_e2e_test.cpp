@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
@@ -99,9 +100,9 @@ TEST_F(ServeAuthE2e, RequestsWithoutAValidTokenGet401AndTheLogSaysWhy) {
   const auto list = client().get("/items", bearer("alice"));
   ASSERT_TRUE(is_success(list, 200)) << describe(list);
   EXPECT_EQ(json::parse(list.body).at("data").as_array().size(), 0U);
-  // Probes and scrapers need no token.
+  // The liveness probe needs no token; the scrape does (CONTRACT §2, see below).
   EXPECT_EQ(client().get("/health").status, 200);
-  EXPECT_EQ(client().get("/metrics").status, 200);
+  EXPECT_EQ(client().get("/metrics").status, 401);
 }
 
 TEST_F(ServeAuthE2e, TheTokenSubjectIsTheOwnerAndOwnersAreIsolated) {
@@ -125,16 +126,47 @@ TEST_F(ServeAuthE2e, TheTokenSubjectIsTheOwnerAndOwnersAreIsolated) {
       200));
 }
 
-TEST_F(ServeAuthE2e, RateLimitIsPerOwnerOnceTheTokenIsGood) {
+TEST_F(ServeAuthE2e, RateLimitChargesTheAddressBeforeAnyTokenWork) {
   restart({"--jwt-secret", secret, "--rate-limit", "1", "--rate-burst", "3"});
   http_response limited;
   for (int i = 0; i < 10 && limited.status != 429; ++i)
     limited = client().get("/items", bearer("alice"));
   ASSERT_TRUE(is_error(limited, 429, "RATE_LIMITED")) << describe(limited);
-  // Same address, another owner: a bucket of its own.
-  EXPECT_TRUE(is_success(client().get("/items", bearer("bob")), 200));
-  // Refused tokens are limited by address, and alice's bucket is not the address's.
-  EXPECT_TRUE(is_error(client().get("/items"), 401, "UNAUTHORIZED"));
+  // The address's bucket is empty: a forged token is refused before it is even looked at
+  // (429, not 401), and so is any other owner from this address.
+  EXPECT_TRUE(
+      is_error(client().get("/items", {{"Authorization", "Bearer x.y.z"}}), 429, "RATE_LIMITED"));
+  EXPECT_TRUE(is_error(client().get("/items", bearer("bob")), 429, "RATE_LIMITED"));
+}
+
+TEST_F(ServeAuthE2e, MetricsNeedATokenUnlessMadePublic) {
+  EXPECT_TRUE(is_error(client().get("/metrics"), 401, "UNAUTHORIZED"));
+  const http_response scraped = client().get("/metrics", bearer("prometheus"));
+  EXPECT_EQ(scraped.status, 200) << describe(scraped);
+  EXPECT_NE(scraped.body.find("# TYPE"), std::string::npos) << scraped.body;
+  EXPECT_EQ(client().get("/health").status, 200) << "the liveness probe stays open";
+
+  restart({"--jwt-secret", secret, "--metrics-public"});
+  EXPECT_EQ(client().get("/metrics").status, 200);
+  EXPECT_TRUE(is_error(client().get("/items"), 401, "UNAUTHORIZED")) << "only /metrics opened";
+}
+
+TEST_F(ServeAuthE2e, WarnsOnceWhenNeitherIssuerNorAudienceIsChecked) {
+  const auto is_warning = [](std::string_view line) {
+    return line.find(R"("level":"WARN")") != std::string_view::npos &&
+           line.find("neither issuer nor audience") != std::string_view::npos;
+  };
+  ASSERT_TRUE(server().wait_for_line(is_warning, std::chrono::seconds(5)));
+  const auto lines = server().lines();
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(), is_warning), 1);
+
+  restart({"--jwt-secret", secret, "--jwt-audience", "crud-api"});
+  client().get("/health");
+  ASSERT_TRUE(server().wait_for_line(
+      [](std::string_view line) { return line.find("listening") != std::string_view::npos; },
+      std::chrono::seconds(5)));
+  const auto checked = server().lines();
+  EXPECT_EQ(std::count_if(checked.begin(), checked.end(), is_warning), 0);
 }
 
 // An RSA key made for the test: the public half written as a PEM file, and RS256 tokens.

@@ -155,11 +155,17 @@ std::string rest_v1_event(const api_call& call) {
 }
 
 std::string http_v2_event(const api_call& call) {
-  const std::string raw_path = (call.stage == "$default" ? "" : "/" + call.stage) + call.path;
+  // Appended piece by piece: GCC 12 misreports `"literal" + std::string` under -Wrestrict.
+  std::string raw_path;
+  if (call.stage != "$default")
+    raw_path.append("/").append(call.stage);
+  raw_path += call.path;
   std::string raw_query;
-  for (const auto& [name, value] : call.query)
-    raw_query +=
-        (raw_query.empty() ? "" : "&") + percent_encode(name) + "=" + percent_encode(value);
+  for (const auto& [name, value] : call.query) {
+    if (!raw_query.empty())
+      raw_query += '&';
+    raw_query.append(percent_encode(name)).append("=").append(percent_encode(value));
+  }
   json::object ev;
   ev["version"] = "2.0";
   ev["routeKey"] = "$default";
