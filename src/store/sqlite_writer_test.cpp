@@ -96,9 +96,9 @@ TEST_F(SqliteWriter, QueuedOperationsShareOneCommitAndKeepTheirOwnOutcomes) {
   for (int i = 0; i < 10; ++i) {
     threads.emplace_back([&, i] {
       // Odd ones fail after writing; their rows must not survive.
-      auto op =
-          insert_op("v" + std::to_string(i), i % 2 == 1 ? make_error_code(errc::already_exists)
-                                                        : boost::system::error_code{});
+      auto op = insert_op(
+          std::string("v").append(std::to_string(i)),
+          i % 2 == 1 ? make_error_code(errc::already_exists) : boost::system::error_code{});
       outcomes[static_cast<std::size_t>(i)] = writer_->submit(op);
     });
   }
@@ -130,7 +130,7 @@ TEST_F(SqliteWriter, BatchesAreCappedAtMaxBatch) {
   threads.reserve(16);
   for (int i = 0; i < 7; ++i) {
     threads.emplace_back([&, i] {
-      auto op = insert_op("v" + std::to_string(i));
+      auto op = insert_op(std::string("v").append(std::to_string(i)));
       EXPECT_FALSE(writer_->submit(op));
     });
   }
@@ -194,7 +194,7 @@ TEST_F(SqliteWriter, DestructionWritesEverythingQueued) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 5; ++i) {
     threads.emplace_back([&, i] {
-      auto op = insert_op("v" + std::to_string(i));
+      auto op = insert_op(std::string("v").append(std::to_string(i)));
       if (!writer_->submit(op)) {
         ++ok;
       }
