@@ -149,7 +149,7 @@ outcome api::admit_route_and_handle(request_context& ctx, const transport_hooks&
     auto who = hooks.authenticate(req);
     if (!who) {
       api_error e = make_error(error_code::unauthorized, "Missing or invalid bearer token");
-      e.cause = std::move(who.error());
+      e.cause = who.error();
       return e;
     }
     ctx.owner = std::move(*who);
