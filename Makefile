@@ -17,11 +17,14 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Only what it serves: the crud-api target, not the tests (README "Quick start" has the timing).
+run: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) --target crud-api -j $(JOBS)
 	$(BUILD)/crud-api serve
 
 test: build
 	$(MAKE) --no-print-directory test-release
+	$(MAKE) --no-print-directory mutate-smoke
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -74,6 +77,40 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	fuzz/run.sh $(FUZZ_BUILD) 20
+
+# --- Reliability runs (docs/reliability.md; docs/decisions/0014-connection-limits-and-soak.md) --
+# `make soak`: serve on SQLite under a paced mixed load at 70% of its measured capacity for
+# SOAK_SECONDS, then every acknowledged write is checked. `make faults`: serve on dynalite under
+# load while the fault proxy injects each fault. `make hostile-http`: the raw-socket table.
+SOAK_SECONDS ?= 600
+
+.PHONY: soak faults hostile-http
+
+soak: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) --target crud-api -j $(JOBS)
+	SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.py $(BUILD)
+
+faults: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) --target crud-api crud_e2e_test -j $(JOBS)
+	CRUD_SOURCE_DIR=$(CURDIR) CRUD_E2E_STORE=dynamodb CRUD_FAULT_RUN=1 \
+	  $(BUILD)/tests/e2e/crud_e2e_test --gtest_filter='DynamoDbFaultRun.*'
+
+hostile-http: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) --target crud-api -j $(JOBS)
+	scripts/hostile_http.py $(BUILD)
+
+# --- Mutation testing (scripts/mutate.py; docs/decisions/0019-mutation-testing-and-power-cut.md) --
+# Each named mutation is a one-line bug on a security- or durability-critical line, applied to a
+# scratch copy of the tree outside it; the tests that cover the line must fail ("killed"). Any
+# survivor fails the target. `make mutate` runs them all; `make mutate-smoke`, part of
+# `make test`, the five of the CI subset.
+.PHONY: mutate mutate-smoke
+
+mutate: deps
+	scripts/mutate.py --jobs $(JOBS)
+
+mutate-smoke: deps
+	scripts/mutate.py --smoke --jobs $(JOBS)
 
 # --- Lambda packaging (README "Packaging"; docs/decisions/0006-static-bootstrap.md) ----------
 # The Release build's crud-api is the x86_64 artifact: `make build` also zips it, as

@@ -1,6 +1,8 @@
 // Bearer tokens: parsed and verified before anything else about a request is trusted. The raw
 // input is verified as a token against an HS256 secret and an RSA public key; then it is also
 // signed as a header and claims set, so that claim parsing is reached past the signature check.
+// The input is also verified against a JWK set (ES256: the R || S to DER conversion) and parsed
+// as a JWK set itself, since a set comes from the network.
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -15,6 +17,8 @@
 #include <string_view>
 
 #include "core/crypto.hpp"
+#include "core/jwks.hpp"
+#include "core/jwks_cache.hpp"
 #include "core/jwt.hpp"
 
 namespace {
@@ -34,9 +38,15 @@ std::string rsa_public_pem() {
   return {pem, static_cast<std::size_t>(n)};
 }
 
+// One P-256 public key, made for this fuzzer.
+constexpr std::string_view key_set = R"({"keys":[{"kid":"ec","kty":"EC","crv":"P-256","use":"sig",)"
+                                     R"("x":"M24TBA8-pcE_j6kCrksWOST_7v3EjgRLeA02qIwQaNY",)"
+                                     R"("y":"Ih_nQkiRa63kZLbrcHiteOnK3dOZU5AbvghK3Y876DE"}]})";
+
 struct verifiers {
   jwt_verifier hs;
   jwt_verifier rs;
+  jwt_verifier jwks;
 };
 
 const verifiers& get() {
@@ -47,11 +57,19 @@ const verifiers& get() {
     hs.audience = "crud-api";
     jwt_settings rs;
     rs.rs256_key_pem = rsa_public_pem();
+    jwt_settings ks;
+    ks.jwks = std::make_shared<jwks_cache>(
+        [](std::int64_t) -> boost::system::result<std::string, std::string> {
+          return {boost::system::in_place_value, std::string(key_set)};
+        });
     auto h = jwt_verifier::make(hs);
     auto r = jwt_verifier::make(rs);
-    if (!h || !r)
+    if (!ks.jwks->load() || !h || !r)
       std::abort();
-    return verifiers{*h, *r};
+    auto k = jwt_verifier::make(ks);
+    if (!k)
+      std::abort();
+    return verifiers{*h, *r, *k};
   }();
   return v;
 }
@@ -68,6 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const verifiers& v = get();
   check(v.hs, text);
   check(v.rs, text);
+  check(v.jwks, text);
+  if (auto set = jwk_set::parse(text); set && set->keys().empty())
+    std::abort();  // a parsed set always has a usable key
 
   // "header\nclaims", or claims alone under a plain HS256 header, signed with the secret.
   std::string_view header = R"({"alg":"HS256","typ":"JWT"})";

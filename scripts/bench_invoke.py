@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""make bench's cold-invoke row: one-shot `crud-api invoke` of GET /items/{id} on DynamoDB
-(dynalite, from node_modules) against the same GetItem handler in Node.js 20 with the AWS SDK
-v3 (bench/node, pinned by its own lockfile), on the same table, in the same run.
+"""make bench's cold-start rows, each process started anew as a cold start is:
 
-Each sample is one new process, as a cold start is. The two are interleaved so that drift on
-a shared machine hits both alike. Wall time is from spawn to exit; peak RSS is the child's
-ru_maxrss. A sample whose answer is not 200 with the item fails the row.
+- one-shot `crud-api invoke` of GET /items/{id} on SQLite, and on DynamoDB (dynalite, from
+  node_modules) against the same GetItem handler in Node.js 20 with the AWS SDK v3
+  (bench/node, pinned by its own lockfile), on the same table;
+- `crud-api lambda` against a Runtime API stand-in (tests/package/package_check.py's), from the
+  exec to its first GET /invocation/next (init: on DynamoDB that includes reading the cursor
+  secret, which also primes the connection) and to its first posted response (one GET
+  /items/{id}), on both stores;
+- the floor: /bin/true, spawned the same way.
 
-    scripts/bench_invoke.py BUILD_DIR        (BENCH_INVOKE_RUNS, default 15)
+All kinds are interleaved, one sample of each per round after two warm-up rounds (the page
+cache, not the process), so that drift on a shared machine hits them alike. Wall time is from
+spawn to exit (or to the stand-in's timestamp); peak RSS is /usr/bin/time's. An answer that is
+not 200 with the item fails the run.
+
+    scripts/bench_invoke.py BUILD_DIR [--results FILE]   (BENCH_INVOKE_RUNS, default 15)
+
+Prints a summary; with --results, also appends one JSON line of samples per row to FILE
+(scripts/bench_report.py reads them).
 """
+import argparse
 import json
 import os
 import socket
@@ -19,6 +31,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "package"))
+from package_check import runtime_stand_in  # noqa: E402  (the path is set just above)
 
 
 def die(message):
@@ -50,8 +64,8 @@ def run_once(argv, env, rss_file):
 
     The peak RSS comes from /usr/bin/time: a child's ru_maxrss also counts the memory of the
     process that forked it (Linux records the old image's high-water mark at exec), which for
-    a Python parent is more than crud-api's own. /usr/bin/time is a small C program, and both
-    sides pay its few hundred microseconds alike.
+    a Python parent is more than crud-api's own. /usr/bin/time is a small C program, and every
+    row pays its few hundred microseconds alike.
     """
     start = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv, env=env,
@@ -65,8 +79,11 @@ def run_once(argv, env, rss_file):
 
 
 def check_answer(out, item_id, who):
-    answer = json.loads(out)
-    body = json.loads(answer["body"])
+    try:
+        answer = json.loads(out)
+        body = json.loads(answer["body"])
+    except (ValueError, KeyError, TypeError):
+        die(f"{who} did not answer a proxy response: {out[:200]!r}")
     if answer.get("statusCode") != 200 or body.get("data", {}).get("id") != item_id:
         die(f"{who} did not answer 200 with the item: {out[:200]!r}")
 
@@ -80,10 +97,45 @@ def event_for(method, path, body=None):
             "body": body, "isBase64Encoded": False}
 
 
+def create_item(binary, env, tmp):
+    post = os.path.join(tmp, "post.json")
+    with open(post, "w") as f:
+        json.dump(event_for("POST", "/items", json.dumps(
+            {"name": "Sample Item", "description": "This is a sample item"})), f)
+    created = subprocess.run([binary, "invoke", "--event", post], env=env, check=True,
+                             capture_output=True).stdout
+    return json.loads(json.loads(created)["body"])["data"]["id"]
+
+
+def lambda_once(binary, env, stand_in, event, item_id, who):
+    """One `crud-api lambda` start: (ms to the first /next, ms to the first response)."""
+    stand_in.reset([("req-bench-0001", event)])
+    t0 = time.monotonic_ns()
+    proc = subprocess.Popen([binary, "lambda"], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        die(f"{who}: the runtime did not exit by itself")
+    posts = stand_in.posts
+    if not posts or posts[0][0] != "response":
+        die(f"{who}: posted {posts!r}; stderr {err[-500:]!r}")
+    check_answer(posts[0][2], item_id, who)
+    return (stand_in.first_next_ns - t0) / 1e6, (stand_in.first_post_ns - t0) / 1e6
+
+
 def main():
-    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("build", nargs="?", default="build")
+    parser.add_argument("--results", help="append the samples as JSON lines to this file")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
     binary = os.path.join(build, "crud-api")
     runs = int(os.environ.get("BENCH_INVOKE_RUNS", "15"))
+    if runs < 10:
+        die("BENCH_INVOKE_RUNS must be at least 10")
     if not os.access(binary, os.X_OK):
         die(f"no {binary}; build it first")
     if not os.access("/usr/bin/time", os.X_OK):
@@ -99,53 +151,92 @@ def main():
     port = free_port()
     proc = subprocess.Popen(["node", dynalite, "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stand_in = runtime_stand_in()
+    samples = {}
     try:
         wait_port(port, proc)
-        endpoint = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                   AWS_REGION="us-east-1", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-                   AWS_CONFIG_FILE="/dev/null", DYNAMODB_ENDPOINT=endpoint,
-                   TABLE_NAME="bench_invoke", CRUD_STORE="dynamodb")
-        subprocess.run([binary, "init"], env=env, check=True, stdout=subprocess.DEVNULL,
+        base = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                    AWS_REGION="us-east-1", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                    AWS_CONFIG_FILE="/dev/null")
+        for name in ("AWS_LAMBDA_RUNTIME_API", "_HANDLER", "CRUD_STORE", "CRUD_DB"):
+            base.pop(name, None)
+        ddb_env = dict(base, DYNAMODB_ENDPOINT=f"http://127.0.0.1:{port}",
+                       TABLE_NAME="bench_invoke", CRUD_STORE="dynamodb")
+        subprocess.run([binary, "init"], env=ddb_env, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         with tempfile.TemporaryDirectory() as tmp:
-            post = os.path.join(tmp, "post.json")
-            with open(post, "w") as f:
-                json.dump(event_for("POST", "/items", json.dumps(
-                    {"name": "Sample Item", "description": "This is a sample item"})), f)
-            created = subprocess.run([binary, "invoke", "--event", post], env=env, check=True,
-                                     capture_output=True).stdout
-            item_id = json.loads(json.loads(created)["body"])["data"]["id"]
-            get = os.path.join(tmp, "get.json")
-            with open(get, "w") as f:
-                json.dump(event_for("GET", f"/items/{item_id}"), f)
+            sqlite_env = dict(base, CRUD_STORE="sqlite", CRUD_DB=os.path.join(tmp, "items.db"))
+            ddb_item = create_item(binary, ddb_env, tmp)
+            sqlite_item = create_item(binary, sqlite_env, tmp)
+            get_events = {}
+            for who, item_id in (("ddb", ddb_item), ("sqlite", sqlite_item)):
+                get_events[who] = os.path.join(tmp, f"get-{who}.json")
+                with open(get_events[who], "w") as f:
+                    json.dump(event_for("GET", f"/items/{item_id}"), f)
+            lambda_env = {"AWS_LAMBDA_RUNTIME_API": stand_in.endpoint(), "_HANDLER": "all",
+                          "LAMBDA_TASK_ROOT": build, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
+            rss = os.path.join(tmp, "rss")
 
-            ours_argv = [binary, "invoke", "--event", get]
-            node_argv = ["node", os.path.join(node_dir, "get_item.mjs"), get]
-            samples = {"crud-api": [], "node": []}
-            for i in range(runs + 2):  # two warm-ups: the page cache, not the process
-                for who, argv in (("crud-api", ours_argv), ("node", node_argv)):
-                    wall, rss, out = run_once(argv, env, os.path.join(tmp, "rss"))
+            def invoke(env, event, item_id, who):
+                def sample():
+                    wall, kib, out = run_once([binary, "invoke", "--event", event], env, rss)
                     check_answer(out, item_id, who)
+                    return {"wall_ms": wall, "rss_kib": kib}
+                return sample
+
+            def node_invoke():
+                wall, kib, out = run_once(
+                    ["node", os.path.join(node_dir, "get_item.mjs"), get_events["ddb"]],
+                    ddb_env, rss)
+                check_answer(out, ddb_item, "node")
+                return {"wall_ms": wall, "rss_kib": kib}
+
+            def floor():
+                wall, kib, _ = run_once(["/bin/true"], base, rss)
+                return {"wall_ms": wall, "rss_kib": kib}
+
+            def lambda_start(env, item_id, who):
+                with open(get_events[who]) as f:
+                    event = f.read()
+
+                def sample():
+                    to_next, to_response = lambda_once(binary, dict(env, **lambda_env), stand_in,
+                                                       event, item_id, f"lambda on {who}")
+                    return {"next_ms": to_next, "response_ms": to_response}
+                return sample
+
+            kinds = {
+                "floor": floor,
+                "invoke_sqlite": invoke(sqlite_env, get_events["sqlite"], sqlite_item, "sqlite"),
+                "invoke_dynamodb": invoke(ddb_env, get_events["ddb"], ddb_item, "dynalite"),
+                "invoke_node": node_invoke,
+                "lambda_sqlite": lambda_start(sqlite_env, sqlite_item, "sqlite"),
+                "lambda_dynamodb": lambda_start(ddb_env, ddb_item, "ddb"),
+            }
+            samples = {k: [] for k in kinds}
+            for i in range(runs + 2):
+                for key, take in kinds.items():
+                    s = take()
                     if i >= 2:
-                        samples[who].append((wall, rss))
+                        samples[key].append(s)
     finally:
+        stand_in.close()
         proc.terminate()
         proc.wait()
 
-    def summary(who):
-        walls = sorted(w for w, _ in samples[who])
-        rss = statistics.median(r for _, r in samples[who]) / 1024
-        return statistics.median(walls), walls[0], walls[-1], rss
+    if args.results:
+        with open(args.results, "a") as f:
+            for key, rows in samples.items():
+                f.write(json.dumps({"type": "cold", "key": key, "samples": rows}) + "\n")
 
-    ours, node = summary("crud-api"), summary("node")
-    print(f"cold invoke, GET /items/{{id}} on dynalite, median of {runs} (min-max):")
-    print(f"  {'crud-api invoke':<28} {ours[0]:8.1f} ms ({ours[1]:.1f}-{ours[2]:.1f})"
-          f"  peak RSS {ours[3]:6.1f} MiB")
-    print(f"  {'node 20 + AWS SDK v3':<28} {node[0]:8.1f} ms ({node[1]:.1f}-{node[2]:.1f})"
-          f"  peak RSS {node[3]:6.1f} MiB")
-    print(f"  ratio: {node[0] / ours[0]:.1f}x faster, {node[3] / ours[3]:.1f}x less memory"
-          f" (goal: 50x, 8x)")
+    def median(key, field):
+        return statistics.median(s[field] for s in samples[key])
+
+    print(f"cold start, median of {runs}: crud-api invoke {median('invoke_dynamodb', 'wall_ms'):.1f}"
+          f" ms on dynalite against Node 20 + SDK v3 {median('invoke_node', 'wall_ms'):.1f} ms"
+          f" ({median('invoke_node', 'wall_ms') / median('invoke_dynamodb', 'wall_ms'):.1f}x);"
+          f" lambda exec -> first next: sqlite {median('lambda_sqlite', 'next_ms'):.1f} ms,"
+          f" dynalite {median('lambda_dynamodb', 'next_ms'):.1f} ms", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang llvm  # `make fuzz-smoke` (in `make test`): libFuzzer, and llvm-symbolizer for its reports
-  wrk nginx-light curl procps openssl
+  wrk nginx-light curl procps openssl gnuplot-nox  # `make bench`: load, yardstick, chart
   python3 binutils time
+  chromium  # the browser test of /docs (tests/browser), driven through puppeteer-core
 )
 
 # The arm64 Lambda artifact: Debian's cross compiler and the :arm64 (multiarch) builds of the
@@ -75,7 +76,8 @@ then
   exit 1
 fi
 
-# npm packages (dynalite for the DynamoDB tests), pinned by package-lock.json.
+# npm packages, pinned by package-lock.json: swagger-ui-dist, which the build embeds for /docs (so
+# configuring needs it), dynalite for the DynamoDB tests, puppeteer-core for the browser test.
 if [[ -f package-lock.json ]]; then
   if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
     npm ci --no-audit --no-fund --loglevel=error >&2

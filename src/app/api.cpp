@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "app/access_log.hpp"
+#include "app/api_docs.hpp"
 #include "app/store_errors.hpp"
 #include "core/envelope.hpp"
 #include "core/hex.hpp"
@@ -208,7 +209,8 @@ outcome api::dispatch(request_context& ctx, const route_match& match) {
   return no_route(ctx.req);
 }
 
-// The transport's own routes: a liveness probe that touches nothing, and the metrics scrape.
+// The transport's own routes: a liveness probe that touches nothing, the metrics scrape, and the
+// API's description with its interactive page.
 outcome api::answer_local(request_context& ctx, route_id route, const transport_hooks& hooks) {
   const request& req = ctx.req;
   if (!route_has_method(route, req.method)) {
@@ -218,6 +220,22 @@ outcome api::answer_local(request_context& ctx, route_id route, const transport_
     return res;
   }
   ctx.success_level = log_level::debug;  // probes and scrapes would drown the request log
+  if (route == route_id::docs || route == route_id::openapi) {
+    const static_asset* file = find_asset(hooks.docs_files, req.path);
+    if (file == nullptr)
+      return no_route(req);
+    ctx.message = route == route_id::docs ? "Docs" : "OpenAPI document";
+    if (route == route_id::docs)
+      return asset_response(*file, req.header("If-None-Match"));
+    response res;
+    res.status = 200;
+    res.headers.emplace_back("Cache-Control", "no-cache");
+    res.body =
+        served_openapi(file->body, {.host = req.header("Host"),
+                                    .bearer = static_cast<bool>(hooks.authenticate),
+                                    .metrics_need_credentials = hooks.metrics_need_credentials});
+    return res;
+  }
   response res;
   res.status = 200;
   if (route == route_id::health) {

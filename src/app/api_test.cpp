@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/json/parse.hpp>
 #include <mutex>
 #include <optional>
@@ -759,6 +760,40 @@ TEST_F(PipelineTest, MetricsNeedCredentialsWhenTheTransportSaysSo) {
   EXPECT_EQ(allowed.body, "crud_up 1\n");
 }
 
+TEST_F(PipelineTest, TheDocsAndTheDocumentAreServedWithoutCredentials) {
+  constexpr std::array<static_asset, 2> files{{
+      {"/docs", "text/html; charset=utf-8", R"("aa")", "<html></html>"},
+      {"/openapi.json", "application/json; charset=utf-8", R"("bb")",
+       R"({"openapi":"3.0.3","paths":{}})"},
+  }};
+  auto hooks = hooks_.hooks();
+  hooks.docs_files = files;
+  hooks_.refuse_credentials = "no token";
+  request req;
+  req.method = "GET";
+  req.path = "/docs";
+  req.client_address = "192.0.2.7";
+  auto page = api_->handle(req, hooks);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<html></html>");
+  EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_TRUE(page.header("X-Request-Id"));
+  req.path = "/openapi.json";
+  req.headers = {{"Host", "127.0.0.1:8080"}};
+  auto doc = api_->handle(req, hooks);
+  EXPECT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.header("Content-Type"), "application/json; charset=utf-8");
+  auto parsed = json::parse(doc.body);
+  EXPECT_EQ(parsed.at("servers").at(0).at("url").as_string(), "http://127.0.0.1:8080");
+  EXPECT_TRUE(parsed.at("components").at("securitySchemes").as_object().contains("bearerAuth"));
+  EXPECT_EQ(std::count(hooks_.calls.begin(), hooks_.calls.end(), "authenticate"), 0);
+  req.path = "/docs/missing.js";
+  EXPECT_EQ(api_->handle(req, hooks).status, 404);
+  req.path = "/items";
+  EXPECT_EQ(api_->handle(req, hooks).status, 401);
+  EXPECT_EQ(call("GET", "/docs").status, 404) << "no transport routes without hooks";
+}
+
 TEST_F(PipelineTest, HealthAndMetricsAskForNoCredentialsAndLogAtDebug) {
   auto health = send("GET", "/health", {{"X-Correlation-Id", "probe-1"}});
   EXPECT_EQ(health.status, 200);
@@ -825,6 +860,33 @@ TEST_F(ApiTest, EmptyLastKeyIsAValidationError) {
   EXPECT_EQ(res.status, 400);
   EXPECT_EQ(error_code_of(res), "VALIDATION_FAILED");
   EXPECT_EQ(body(res).at("error").at("details").at(0).at("field").as_string(), "lastKey");
+}
+
+}  // namespace
+}  // namespace crud::app
+
+namespace crud::app {
+namespace {
+
+TEST_F(ApiTest, IdempotencyKeyReuseIsJudgedOnEveryFieldButNotOnSpelling) {
+  field_list headers{{"Idempotency-Key", "key-probe"}};
+  auto first = call("POST", "/items", R"({"name":"probe","description":"first"})", headers);
+  ASSERT_EQ(first.status, 201) << first.body;
+  // The same payload spelt differently: fields in another order, other whitespace. Replays.
+  for (std::string same : {R"({"description":"first","name":"probe"})",
+                           " {\n  \"name\" :\t\"probe\" ,\r\n  \"description\":\"first\"\n}\n"}) {
+    auto again = call("POST", "/items", same, headers);
+    EXPECT_EQ(again.status, 201) << same;
+    EXPECT_EQ(again.body, first.body) << same;
+    EXPECT_EQ(again.header("Idempotent-Replayed"), "true") << same;
+  }
+  // Only the description differs: another request, refused.
+  auto other = call("POST", "/items", R"({"name":"probe","description":"second"})", headers);
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(error_code_of(other), "IDEMPOTENCY_KEY_REUSED");
+  auto dropped = call("POST", "/items", R"({"name":"probe"})", headers);
+  EXPECT_EQ(dropped.status, 422) << dropped.body;
+  EXPECT_EQ(store_.item_count(), 1U);
 }
 
 }  // namespace

@@ -1,18 +1,27 @@
 #include "app/idempotency_protocol.hpp"
 
+#include <array>
+#include <cstddef>
+#include <span>
 #include <utility>
 
 #include "app/idempotency.hpp"
 #include "app/store_errors.hpp"
+#include "core/crypto.hpp"
 
 namespace crud::app {
 
 using core::error_code;
 using core::make_error;
 
-boost::system::result<std::optional<response>, core::api_error> idempotency_protocol::claim(
+boost::system::result<idempotency_claim, core::api_error> idempotency_protocol::claim(
     request_context& ctx, std::string_view key, std::string payload_hash, std::int64_t now) {
+  // 128 random bits: no other claim on the key, now or later, draws the same token.
+  std::array<std::byte, 16> token{};
+  random_.fill(token);
   store::idempotency_record claim;
+  claim.claim_token =
+      core::to_hex(std::string_view(reinterpret_cast<const char*>(token.data()), token.size()));
   claim.status = store::idempotency_record::state::in_progress;
   claim.payload_hash = std::move(payload_hash);
   claim.expires_at = now + ttl_ms_;
@@ -26,7 +35,7 @@ boost::system::result<std::optional<response>, core::api_error> idempotency_prot
   if (!outcome)
     return from_store_error(outcome.error());
   if (outcome->claimed)
-    return std::optional<response>{};
+    return idempotency_claim{std::nullopt, std::move(claim.claim_token)};
   const auto& existing = outcome->existing;
   if (!existing || existing->payload_hash != claim.payload_hash) {
     return make_error(error_code::idempotency_key_reused,
@@ -47,19 +56,24 @@ boost::system::result<std::optional<response>, core::api_error> idempotency_prot
   ctx.item_id = replay->item_id;
   ctx.message = "Idempotent replay";
   replay->headers.emplace_back("Idempotent-Replayed", "true");
-  return std::optional<response>{std::move(*replay)};
+  return idempotency_claim{std::move(*replay), {}};
 }
 
-void idempotency_protocol::complete(request_context& ctx, std::string_view key, const response& res,
-                                    std::int64_t now) {
-  auto done = store_.complete_idempotency(ctx.opts, ctx.owner, key, encode_stored_response(res),
-                                          now + ttl_ms_);
-  if (!done)
-    ctx.cause = "idempotency record not completed: " + done.error().message();
+void idempotency_protocol::complete(request_context& ctx, std::string_view key,
+                                    std::string_view token, const response& res, std::int64_t now) {
+  auto done = store_.complete_idempotency(ctx.opts, ctx.owner, key, token,
+                                          encode_stored_response(res), now + ttl_ms_);
+  if (!done) {
+    ctx.cause = done.error() == store::errc::condition_failed
+                    ? "idempotency record not completed: the claim went stale and a retry took "
+                      "the key over"
+                    : "idempotency record not completed: " + done.error().message();
+  }
 }
 
-void idempotency_protocol::release(request_context& ctx, std::string_view key) {
-  (void)store_.release_idempotency(ctx.opts, ctx.owner, key);
+void idempotency_protocol::release(request_context& ctx, std::string_view key,
+                                   std::string_view token) {
+  (void)store_.release_idempotency(ctx.opts, ctx.owner, key, token);
 }
 
 }  // namespace crud::app

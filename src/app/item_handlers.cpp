@@ -136,7 +136,7 @@ item_handlers::item_handlers(const api_config& config, store::item_store& store,
       clock_(clock),
       cursors_(std::move(cursors)),
       ids_(clock, random),
-      idempotency_(store, config.idempotency_in_progress_ms, config.idempotency_ttl_ms) {}
+      idempotency_(store, random, config.idempotency_in_progress_ms, config.idempotency_ttl_ms) {}
 
 outcome item_handlers::create(request_context& ctx) {
   const request& req = ctx.req;
@@ -159,19 +159,21 @@ outcome item_handlers::create(request_context& ctx) {
   it.updated_at = now;
   it.version = 1;
 
+  std::string claim_token;
   if (key) {
     auto claimed = idempotency_.claim(
         ctx, *key, payload_hash(core::item_fields{it.name, it.description, std::nullopt}), now);
     if (!claimed)
       return claimed.error();
-    if (*claimed)
-      return std::move(**claimed);  // the first request's response, replayed
+    if (claimed->replay)
+      return std::move(*claimed->replay);  // the first request's response, replayed
+    claim_token = std::move(claimed->token);
   }
 
   auto created = store_.create_item(ctx.opts, ctx.owner, it);
   if (!created) {
     if (key)
-      idempotency_.release(ctx, *key);
+      idempotency_.release(ctx, *key, claim_token);
     return from_store_error(created.error());
   }
   ctx.item_id = it.id;
@@ -180,7 +182,7 @@ outcome item_handlers::create(request_context& ctx) {
   res.headers.emplace(res.headers.begin(), "Location", req.base_path + "/items/" + it.id);
   res.item_id = it.id;
   if (key)
-    idempotency_.complete(ctx, *key, res, now);
+    idempotency_.complete(ctx, *key, claim_token, res, now);
   return res;
 }
 
@@ -217,10 +219,22 @@ outcome item_handlers::list(request_context& ctx) {
   // An empty cursor is refused rather than read as "from the start": a script that failed to
   // extract the previous page's lastKey would otherwise loop over page one forever.
   if (auto token = req.query_param("lastKey")) {
-    auto decoded = cursors_.decode(ctx.owner, *token);
-    if (!decoded)
+    auto parsed = core::cursor_codec::parse(*token);
+    if (!parsed)
       return validation_error("lastKey", "is not a valid cursor");
-    after = std::move(*decoded);
+    // A cursor signed in another region names that region's key, which the store finds in the
+    // replicated table (docs/decisions/0021-cursor-keys-per-region.md).
+    if (parsed->key_id == cursors_.key_id()) {
+      if (!cursors_.decode(ctx.owner, *token))
+        return validation_error("lastKey", "is not a valid cursor");
+    } else {
+      auto key = store_.cursor_key(ctx.opts, parsed->key_id);
+      if (!key)
+        return from_store_error(key.error());
+      if (!*key || !core::cursor_codec::verify(ctx.owner, *parsed, **key))
+        return validation_error("lastKey", "is not a valid cursor");
+    }
+    after = std::move(parsed->last_id);
   }
   auto page = store_.list_items(ctx.opts, ctx.owner, after, static_cast<std::size_t>(limit));
   if (!page)

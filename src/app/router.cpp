@@ -37,6 +37,8 @@ std::span<const route_method> methods_of(route_id route) noexcept {
       return restore_methods;
     case route_id::health:
     case route_id::metrics:
+    case route_id::openapi:
+    case route_id::docs:
       return local_methods;
     case route_id::none:
       break;
@@ -55,6 +57,10 @@ route_match match_route(std::string_view path, bool local_routes) noexcept {
     return {route_id::health, {}};
   if (local_routes && path == "/metrics")
     return {route_id::metrics, {}};
+  if (local_routes && path == "/openapi.json")
+    return {route_id::openapi, {}};
+  if (local_routes && (path == "/docs" || path.starts_with("/docs/")))
+    return {route_id::docs, {}};
   if (!path.starts_with(items_prefix))
     return {};
   std::string_view rest = path.substr(items_prefix.size());

@@ -19,6 +19,8 @@ enum class route_id : std::uint8_t {
   restore,     // /items/{id}/restore
   health,      // /health, when the transport has its own routes
   metrics,     // /metrics, likewise
+  openapi,     // /openapi.json, likewise
+  docs,        // /docs and /docs/<file>, likewise
 };
 
 struct route_match {
@@ -26,12 +28,14 @@ struct route_match {
   std::string_view item_id;  // for item and restore: a view into the path, not yet validated
 };
 
-// `local_routes`: whether the transport serves /health and /metrics (only `serve` does).
+// `local_routes`: whether the transport serves /health, /metrics, /openapi.json and /docs
+// (only `serve` does).
 route_match match_route(std::string_view path, bool local_routes) noexcept;
 
 // Whether the route is one of the transport's own (no credentials asked, not an API operation).
 constexpr bool is_local(route_id route) noexcept {
-  return route == route_id::health || route == route_id::metrics;
+  return route == route_id::health || route == route_id::metrics || route == route_id::openapi ||
+         route == route_id::docs;
 }
 
 // The operation `method` asks of `route`, or `unknown` when the route has no such method.

@@ -26,6 +26,14 @@ TEST(Router, LocalRoutesExistOnlyWhenTheTransportHasThem) {
   EXPECT_EQ(match_route("/health", true).route, route_id::health);
   EXPECT_EQ(match_route("/metrics", true).route, route_id::metrics);
   EXPECT_EQ(match_route("/metrics", false).route, route_id::none);
+  EXPECT_EQ(match_route("/openapi.json", true).route, route_id::openapi);
+  EXPECT_EQ(match_route("/docs", true).route, route_id::docs);
+  EXPECT_EQ(match_route("/docs/swagger-ui.css", true).route, route_id::docs);
+  EXPECT_EQ(match_route("/docsx", true).route, route_id::none);
+  EXPECT_EQ(match_route("/openapi.json", false).route, route_id::none);
+  EXPECT_EQ(match_route("/docs", false).route, route_id::none);
+  EXPECT_TRUE(is_local(route_id::openapi));
+  EXPECT_TRUE(is_local(route_id::docs));
   EXPECT_TRUE(is_local(route_id::health));
   EXPECT_FALSE(is_local(route_id::item));
 }

@@ -1,15 +1,19 @@
 #pragma once
 // What a transport adds to the pipeline for one request. `serve` authenticates bearer tokens,
-// limits each client's rate and has routes of its own (/health, /metrics); Lambda has none of
-// these, since API Gateway authenticated and throttled the caller before the event arrived.
-// The app calls the hooks at fixed stages (api.hpp), so each transport stays a thin adapter.
+// limits each client's rate and has routes of its own (/health, /metrics, /openapi.json,
+// /docs); Lambda has none of these, since API Gateway authenticated and throttled the caller
+// before the event arrived. The app calls the hooks at fixed stages (api.hpp), so each
+// transport stays a thin adapter.
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include <boost/system/result.hpp>
+
+#include "app/static_asset.hpp"
 
 namespace crud::app {
 
@@ -35,8 +39,11 @@ struct transport_hooks {
   // With `authenticate` set: /metrics needs the same credentials as the API (CONTRACT §2),
   // unless the operator made the scrape public. /health never does.
   bool metrics_need_credentials = false;
-  // Set by a transport that serves /health and /metrics; it renders the metrics body.
+  // Set by a transport that has its own routes; it renders the metrics body.
   std::function<std::string()> render_metrics;
+  // The files behind /docs and /openapi.json, by URL path (api_docs.hpp). Public, like /health:
+  // documentation asks for no credentials.
+  std::span<const static_asset> docs_files;
 };
 
 }  // namespace crud::app

@@ -253,6 +253,7 @@ ddb_result<std::string> dynamodb_client::send_with_retries(const request_context
     params.region = config_.region;
     params.service = "dynamodb";
     params.epoch_ms = now;
+    params.key_cache = signing_keys_.get();
     auto signature = sign_request(to_sign, *creds, params);
     req.headers = std::move(to_sign.headers);
     for (auto& h : signature.added_headers)
@@ -374,10 +375,11 @@ ddb_result<void> dynamodb_client::delete_item(const request_context& ctx,
   return {};
 }
 
-ddb_result<query_output> dynamodb_client::query(const request_context& ctx, const query_input& in) {
-  json::object body;
-  body["TableName"] = in.table;
-  body["KeyConditionExpression"] = in.key_condition;
+namespace {
+
+// The request members a Query and a Scan share (their input types name them alike).
+template <class Input>
+void add_page_request(json::object& body, const Input& in) {
   if (!in.filter.empty())
     body["FilterExpression"] = in.filter;
   if (!in.projection.empty())
@@ -392,6 +394,37 @@ ddb_result<query_output> dynamodb_client::query(const request_context& ctx, cons
     body["Limit"] = in.limit;
   if (in.consistent_read)
     body["ConsistentRead"] = true;
+}
+
+// Items and LastEvaluatedKey of a Query or Scan response.
+ddb_result<query_output> page_of(const json::object& o, std::string_view operation) {
+  query_output out;
+  const std::string op(operation);
+  if (const auto* items = o.if_contains("Items")) {
+    if (!items->is_array())
+      return bad_response(op + ": Items is not an array");
+    for (const auto& v : items->as_array()) {
+      auto m = attribute_map_from_json(v);
+      if (!m)
+        return bad_response(op + ": an item is not an attribute map");
+      out.items.push_back(std::move(*m));
+    }
+  }
+  if (const auto* lek = o.if_contains("LastEvaluatedKey")) {
+    out.last_evaluated_key = attribute_map_from_json(*lek);
+    if (!out.last_evaluated_key)
+      return bad_response(op + ": LastEvaluatedKey is not an attribute map");
+  }
+  return out;
+}
+
+}  // namespace
+
+ddb_result<query_output> dynamodb_client::query(const request_context& ctx, const query_input& in) {
+  json::object body;
+  body["TableName"] = in.table;
+  body["KeyConditionExpression"] = in.key_condition;
+  add_page_request(body, in);
   if (!in.scan_forward)
     body["ScanIndexForward"] = false;
   auto text = call(ctx, "Query", json::serialize(body));
@@ -400,21 +433,106 @@ ddb_result<query_output> dynamodb_client::query(const request_context& ctx, cons
   auto o = parse_object(*text);
   if (!o)
     return o.error();
-  query_output out;
-  if (const auto* items = o->if_contains("Items")) {
-    if (!items->is_array())
-      return bad_response("Query: Items is not an array");
-    for (const auto& v : items->as_array()) {
+  return page_of(*o, "Query");
+}
+
+ddb_result<query_output> dynamodb_client::scan(const request_context& ctx, const scan_input& in) {
+  json::object body;
+  body["TableName"] = in.table;
+  add_page_request(body, in);
+  auto text = call(ctx, "Scan", json::serialize(body));
+  if (!text)
+    return text.error();
+  auto o = parse_object(*text);
+  if (!o)
+    return o.error();
+  return page_of(*o, "Scan");
+}
+
+ddb_result<std::vector<attribute_map>> dynamodb_client::batch_put(const request_context& ctx,
+                                                                  const batch_put_input& in) {
+  json::array requests;
+  requests.reserve(in.items.size());
+  for (const auto& item : in.items)
+    requests.push_back(json::object{{"PutRequest", json::object{{"Item", to_json(item)}}}});
+  json::object tables;
+  tables[in.table] = std::move(requests);
+  json::object body;
+  body["RequestItems"] = std::move(tables);
+  auto text = call(ctx, "BatchWriteItem", json::serialize(body));
+  if (!text)
+    return text.error();
+  auto o = parse_object(*text);
+  if (!o)
+    return o.error();
+  std::vector<attribute_map> unprocessed;
+  const auto* left = o->if_contains("UnprocessedItems");
+  const auto* mine = left && left->is_object() ? left->as_object().if_contains(in.table) : nullptr;
+  if (mine == nullptr)
+    return unprocessed;
+  if (!mine->is_array())
+    return bad_response("BatchWriteItem: UnprocessedItems is not an array");
+  for (const auto& request : mine->as_array()) {
+    const auto* put = request.is_object() ? request.as_object().if_contains("PutRequest") : nullptr;
+    const auto* item = put && put->is_object() ? put->as_object().if_contains("Item") : nullptr;
+    auto m = item ? attribute_map_from_json(*item) : std::nullopt;
+    if (!m)
+      return bad_response("BatchWriteItem: an unprocessed request is not a PutRequest");
+    unprocessed.push_back(std::move(*m));
+  }
+  return unprocessed;
+}
+
+ddb_result<batch_get_output> dynamodb_client::batch_get(const request_context& ctx,
+                                                        const batch_get_input& in) {
+  json::array keys;
+  keys.reserve(in.keys.size());
+  for (const auto& key : in.keys)
+    keys.push_back(to_json(key));
+  json::object request;
+  request["Keys"] = std::move(keys);
+  if (in.consistent_read)
+    request["ConsistentRead"] = true;
+  if (!in.projection.empty())
+    request["ProjectionExpression"] = in.projection;
+  if (!in.names.empty())
+    request["ExpressionAttributeNames"] = names_json(in.names);
+  json::object tables;
+  tables[in.table] = std::move(request);
+  json::object body;
+  body["RequestItems"] = std::move(tables);
+  auto text = call(ctx, "BatchGetItem", json::serialize(body));
+  if (!text)
+    return text.error();
+  auto o = parse_object(*text);
+  if (!o)
+    return o.error();
+  batch_get_output out;
+  const auto* responses = o->if_contains("Responses");
+  const auto* found =
+      responses && responses->is_object() ? responses->as_object().if_contains(in.table) : nullptr;
+  if (found != nullptr) {
+    if (!found->is_array())
+      return bad_response("BatchGetItem: Responses is not an array");
+    for (const auto& v : found->as_array()) {
       auto m = attribute_map_from_json(v);
       if (!m)
-        return bad_response("Query: an item is not an attribute map");
+        return bad_response("BatchGetItem: an item is not an attribute map");
       out.items.push_back(std::move(*m));
     }
   }
-  if (const auto* lek = o->if_contains("LastEvaluatedKey")) {
-    out.last_evaluated_key = attribute_map_from_json(*lek);
-    if (!out.last_evaluated_key)
-      return bad_response("Query: LastEvaluatedKey is not an attribute map");
+  const auto* left = o->if_contains("UnprocessedKeys");
+  const auto* mine = left && left->is_object() ? left->as_object().if_contains(in.table) : nullptr;
+  if (mine != nullptr) {
+    const auto* again = mine->is_object() ? mine->as_object().if_contains("Keys") : nullptr;
+    if (again == nullptr || !again->is_array())
+      return bad_response("BatchGetItem: UnprocessedKeys has no Keys");
+    for (const auto& v : again->as_array()) {
+      auto m = attribute_map_from_json(v);
+      if (!m)
+        return bad_response("BatchGetItem: an unprocessed key is not an attribute map");
+      out.unprocessed_keys.push_back(std::move(*m));
+    }
   }
   return out;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // A DynamoDB client for the JSON 1.0 protocol: each operation is a SigV4-signed
 // `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`. It carries only what the store
-// needs (item reads and conditional writes, Query, and the table set-up calls), with
+// needs (item reads and conditional writes, Query, the table set-up calls, and for export and
+// import Scan, BatchWriteItem and BatchGetItem), with
 // expressions always paired with their name and value maps, so user data never becomes
 // expression text.
 //
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +29,7 @@
 #include "aws/credentials_provider.hpp"
 #include "aws/http_client.hpp"
 #include "aws/retry_strategy.hpp"
+#include "aws/sigv4.hpp"
 #include "core/clock.hpp"
 #include "core/random_source.hpp"
 
@@ -177,6 +180,39 @@ struct query_output {
   std::optional<attribute_map> last_evaluated_key;
 };
 
+// Scan is for `crud-api export` alone (docs/decisions/0017-export-scans-for-owners.md): the
+// request path reads an owner's partition with Query.
+struct scan_input {
+  std::string table;
+  std::string filter;
+  std::string projection;
+  expression_names names;
+  attribute_map values;
+  std::optional<attribute_map> exclusive_start_key;
+  int limit = 0;  // items read per page (before the filter); 0 = DynamoDB's 1 MB page
+  bool consistent_read = false;
+};
+
+// BatchWriteItem of puts into one table (at most 25); what comes back is UnprocessedItems.
+struct batch_put_input {
+  std::string table;
+  std::vector<attribute_map> items;
+};
+
+// BatchGetItem of keys from one table (at most 100).
+struct batch_get_input {
+  std::string table;
+  std::vector<attribute_map> keys;
+  std::string projection;
+  expression_names names;
+  bool consistent_read = false;
+};
+
+struct batch_get_output {
+  std::vector<attribute_map> items;             // in no particular order
+  std::vector<attribute_map> unprocessed_keys;  // to ask for again
+};
+
 class dynamodb_client {
  public:
   dynamodb_client(dynamodb_config config, dynamodb_deps deps);
@@ -188,6 +224,11 @@ class dynamodb_client {
   ddb_result<void> update_item(const request_context& ctx, const update_item_input& in);
   ddb_result<void> delete_item(const request_context& ctx, const delete_item_input& in);
   ddb_result<query_output> query(const request_context& ctx, const query_input& in);
+  ddb_result<query_output> scan(const request_context& ctx, const scan_input& in);
+  // The items DynamoDB did not write this time (UnprocessedItems), to send again after a pause.
+  ddb_result<std::vector<attribute_map>> batch_put(const request_context& ctx,
+                                                   const batch_put_input& in);
+  ddb_result<batch_get_output> batch_get(const request_context& ctx, const batch_get_input& in);
 
   // A PAY_PER_REQUEST table keyed by pk (S, hash) and sk (S, range).
   ddb_result<void> create_table(const request_context& ctx, std::string_view table);
@@ -220,6 +261,9 @@ class dynamodb_client {
   dynamodb_deps deps_;
   retry_quota quota_;
   std::string host_header_;
+  // Shared by every call (and thread): the signing key is derived once a day, not per call.
+  // Held by pointer so that the client stays movable.
+  std::unique_ptr<signing_key_cache> signing_keys_ = std::make_unique<signing_key_cache>();
 };
 
 // CRC-32 (IEEE 802.3, as zlib computes it), which DynamoDB sends in x-amz-crc32.

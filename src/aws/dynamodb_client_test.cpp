@@ -288,3 +288,24 @@ TEST(AttributeValue, RoundTripsEveryTypeThroughJson) {
 
 }  // namespace
 }  // namespace crud::aws
+
+namespace crud::aws {
+namespace {
+
+TEST_F(DynamodbClient, ACrc32HeaderMustBeANumberAndNothingMore) {
+  // The number the header starts with is right, but the header goes on: it does not match.
+  const std::string right = std::to_string(crc32("{}"));
+  for (const std::string& bad : {right + "x", right + " ", right + "0", "+" + right}) {
+    for (int i = 0; i < 3; ++i)
+      http.script.push_back(http_response{200, {{"x-amz-crc32", bad}}, "{}"});
+    auto r = call();
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().what, dynamodb_error::kind::crc_mismatch) << bad;
+    http.script.clear();
+  }
+  http.script.push_back(http_response{200, {{"x-amz-crc32", right}}, "{}"});
+  EXPECT_TRUE(call().has_value());
+}
+
+}  // namespace
+}  // namespace crud::aws

@@ -231,6 +231,21 @@ core::digest derive_signing_key(std::string_view secret_access_key, std::string_
   return core::hmac_sha256(core::as_view(k_service), "aws4_request");
 }
 
+core::digest signing_key_cache::get(std::string_view secret_access_key, std::string_view date,
+                                    std::string_view region, std::string_view service) {
+  std::lock_guard lock(mutex_);
+  if (!valid_ || date_ != date || region_ != region || service_ != service ||
+      !core::constant_time_equal(secret_, secret_access_key)) {
+    key_ = derive_signing_key(secret_access_key, date, region, service);
+    secret_.assign(secret_access_key);
+    date_.assign(date);
+    region_.assign(region);
+    service_.assign(service);
+    valid_ = true;
+  }
+  return key_;
+}
+
 signature_parts sign_request(const http_request_to_sign& request, const credentials& creds,
                              const signing_params& params) {
   const std::string timestamp = amz_date(params.epoch_ms);
@@ -283,7 +298,9 @@ signature_parts sign_request(const http_request_to_sign& request, const credenti
   out.string_to_sign.append(hex_of(core::sha256(out.canonical_request)));
 
   const core::digest key =
-      derive_signing_key(creds.secret_access_key, date, params.region, params.service);
+      params.key_cache
+          ? params.key_cache->get(creds.secret_access_key, date, params.region, params.service)
+          : derive_signing_key(creds.secret_access_key, date, params.region, params.service);
   out.signature = hex_of(core::hmac_sha256(core::as_view(key), out.string_to_sign));
 
   if (in_query) {

@@ -205,6 +205,44 @@ TEST(Sigv4, DerivesTheDocumentedSigningKey) {
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 
+// The cache gives the key derive_signing_key() gives, and derives again whenever an input
+// changes: the day, the region, the service or the secret (rotated credentials).
+TEST(Sigv4, SigningKeyCacheFollowsEveryInput) {
+  const std::string secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  signing_key_cache cache;
+  auto same_as_derived = [&](std::string_view s, std::string_view date, std::string_view region,
+                             std::string_view service) {
+    return cache.get(s, date, region, service) == derive_signing_key(s, date, region, service);
+  };
+  EXPECT_TRUE(same_as_derived(secret, "20120215", "us-east-1", "iam"));
+  EXPECT_TRUE(same_as_derived(secret, "20120215", "us-east-1", "iam"));  // from the cache
+  EXPECT_TRUE(same_as_derived(secret, "20120216", "us-east-1", "iam"));
+  EXPECT_TRUE(same_as_derived(secret, "20120216", "eu-west-1", "iam"));
+  EXPECT_TRUE(same_as_derived(secret, "20120216", "eu-west-1", "dynamodb"));
+  EXPECT_TRUE(same_as_derived(secret + "X", "20120216", "eu-west-1", "dynamodb"));
+  EXPECT_TRUE(same_as_derived(secret, "20120216", "eu-west-1", "dynamodb"));
+  EXPECT_NE(cache.get(secret, "20120216", "eu-west-1", "dynamodb"),
+            cache.get(secret, "20120217", "eu-west-1", "dynamodb"));
+}
+
+// Signing through the cache signs exactly as deriving the key each time does.
+TEST(Sigv4, SigningThroughTheKeyCacheGivesTheSameSignature) {
+  http_request_to_sign req{"POST", "/", "", {{"Host", "dynamodb.us-east-1.amazonaws.com"}}, "{}"};
+  credentials creds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", 0};
+  signing_params plain{"us-east-1", "dynamodb", 1440938160000};
+  signing_key_cache cache;
+  signing_params cached = plain;
+  cached.key_cache = &cache;
+  for (std::int64_t day = 0; day < 3; ++day) {
+    plain.epoch_ms = cached.epoch_ms = 1440938160000 + day * 86400000;
+    const auto expected = sign_request(req, creds, plain).signature;
+    EXPECT_EQ(sign_request(req, creds, cached).signature, expected);
+    EXPECT_EQ(sign_request(req, creds, cached).signature, expected);
+  }
+  creds.secret_access_key = "another secret";
+  EXPECT_EQ(sign_request(req, creds, cached).signature, sign_request(req, creds, plain).signature);
+}
+
 TEST(Sigv4, FormatsAmzDateFromEpochMilliseconds) {
   EXPECT_EQ(amz_date(1440938160000), "20150830T123600Z");
   EXPECT_EQ(amz_date(1440938160999), "20150830T123600Z");  // sub-second part dropped

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <system_error>
 #include <vector>
 
 namespace crud::aws {
@@ -103,7 +104,8 @@ boost::system::result<std::unique_ptr<xray_emitter>, std::string> make_udp_xray_
     int fd =
         ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
-      failure = std::string("cannot open a UDP socket: ") + std::strerror(errno);
+      failure =
+          std::string("cannot open a UDP socket: ").append(std::system_category().message(errno));
       continue;
     }
     if (ai->ai_addrlen > sizeof(sockaddr_storage)) {

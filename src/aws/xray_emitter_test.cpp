@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <string>
 
 namespace crud::aws {
@@ -81,9 +82,23 @@ TEST(XrayEmitter, SendingToNobodyIsHarmless) {
   ::close(probe);
   auto emitter = make_udp_xray_emitter({"127.0.0.1", ntohs(addr.sin_port)});
   ASSERT_TRUE(emitter.has_value()) << emitter.error();
+  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 3; ++i)
     (*emitter)->emit("lost");
-  SUCCEED();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << "emit blocked";
+  // The refusals (ICMP port unreachable, reported on the next send) did not break the emitter:
+  // once a daemon listens there, the next datagram reaches it.
+  int daemon = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(daemon, 0);
+  ASSERT_EQ(::bind(daemon, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  (*emitter)->emit("found");
+  pollfd p{daemon, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1) << "no datagram arrived after the refusals";
+  std::array<char, 64> buf{};
+  const ssize_t n = ::recv(daemon, buf.data(), buf.size(), 0);
+  ::close(daemon);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf.data(), static_cast<std::size_t>(n)), "found");
 }
 
 TEST(XrayEmitter, FailsOnAHostThatDoesNotResolve) {

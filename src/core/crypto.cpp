@@ -2,24 +2,94 @@
 
 #include "core/hex.hpp"
 
+#include <memory>
+
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 namespace crud::core {
+namespace {
+
+// OpenSSL 3's one-shot SHA256() and HMAC() look the algorithm up in the provider store and
+// allocate a context on every call: about 1 µs each, most of what hashing the short strings of
+// a SigV4 signature or a cursor costs. Here the algorithms are fetched once and each thread
+// keeps its contexts; the one-shots remain the fallback should any step fail.
+const EVP_MD* fetched_sha256() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+EVP_MAC* fetched_hmac() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+struct md_ctx_free {
+  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+};
+struct mac_ctx_free {
+  void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
+};
+
+EVP_MD_CTX* thread_md_ctx() {
+  thread_local const std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
+
+// An HMAC context with its digest set once; each use only sets the key.
+EVP_MAC_CTX* thread_hmac_ctx() {
+  thread_local const std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> ctx([]() -> EVP_MAC_CTX* {
+    EVP_MAC* mac = fetched_hmac();
+    EVP_MAC_CTX* c = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end()};
+    if (c && EVP_MAC_CTX_set_params(c, params) != 1) {
+      EVP_MAC_CTX_free(c);
+      c = nullptr;
+    }
+    return c;
+  }());
+  return ctx.get();
+}
+
+}  // namespace
 
 digest sha256(std::string_view data) {
   digest out{};
+  const EVP_MD* md = fetched_sha256();
+  EVP_MD_CTX* ctx = thread_md_ctx();
+  unsigned int len = 0;
+  if (md && ctx && EVP_DigestInit_ex2(ctx, md, nullptr) == 1 &&
+      EVP_DigestUpdate(ctx, data.data(), data.size()) == 1 &&
+      EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size()) {
+    return out;
+  }
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
   return out;
 }
 
 digest hmac_sha256(std::string_view key, std::string_view data) {
   digest out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  // A null key would tell EVP_MAC_init to keep the previous call's key: an empty key must
+  // still be a (zero-length) key.
+  static constexpr unsigned char no_key[1] = {0};
+  const auto* key_bytes = key.empty() ? no_key : reinterpret_cast<const unsigned char*>(key.data());
+  EVP_MAC_CTX* ctx = thread_hmac_ctx();
+  std::size_t len = 0;
+  if (ctx && EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+      EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size()) {
+    return out;
+  }
+  unsigned int one_shot_len = 0;
+  HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &one_shot_len);
   return out;
 }
 
@@ -35,10 +105,14 @@ bool init_crypto(bool load_config) noexcept {
 }
 
 std::string to_hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes)
-    append_hex(out, static_cast<std::uint8_t>(c));
+  // Sized once and written in place: push_back's capacity check per digit was most of its cost.
+  std::string out(bytes.size() * 2, '\0');
+  char* p = out.data();
+  for (char c : bytes) {
+    const auto b = static_cast<std::uint8_t>(c);
+    *p++ = hex_lower[b >> 4];
+    *p++ = hex_lower[b & 0xF];
+  }
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "core/item_input.hpp"
 
+#include "core/utf8.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -157,7 +159,8 @@ TEST(ItemInput, JsonTestSuiteCorpus) {
       ++accepted;
     } else if (name.starts_with("i_") && r) {
       // Implementation-defined inputs may parse, but a stored name must be valid UTF-8.
-      EXPECT_TRUE(r->name.size() > 0) << name;
+      EXPECT_TRUE(count_code_points(r->name).has_value()) << name;
+      EXPECT_TRUE(count_code_points(r->description).has_value()) << name;
     }
   }
   EXPECT_GT(accepted, 50);

@@ -13,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/crypto.hpp"
+#include "core/jwks_cache.hpp"
 
 namespace crud::core {
 namespace json = boost::json;
@@ -96,8 +97,9 @@ struct jwt_verifier::impl {
 boost::system::result<jwt_verifier, std::string> jwt_verifier::make(jwt_settings settings) {
   const bool hs = !settings.hs256_secret.empty();
   const bool rs = !settings.rs256_key_pem.empty();
-  if (hs == rs)
-    return std::string("give either an HS256 secret or an RS256 public key");
+  const bool jwks = settings.jwks != nullptr;
+  if (static_cast<int>(hs) + static_cast<int>(rs) + static_cast<int>(jwks) != 1)
+    return std::string("give one of an HS256 secret, an RS256 public key or a JWK set");
   // A short HMAC secret can be guessed offline from any token it signed (RFC 7518 §3.2).
   if (hs && settings.hs256_secret.size() < 32)
     return std::string("the HS256 secret must be at least 32 bytes long");
@@ -145,18 +147,38 @@ boost::system::result<std::string, jwt_rejection> jwt_verifier::verify(std::stri
   if (alg == nullptr || !alg->is_string())
     return rejected{"the header has no alg"};
   const bool hs = !impl_->settings.hs256_secret.empty();
-  // The algorithm is the key's, whatever the token asks for: a token cannot pick `none`, nor
-  // HS256 with the RSA public key as its "secret".
-  const std::string_view expected = hs ? "HS256" : "RS256";
-  if (alg->get_string() != expected)
-    return rejected{"alg " + std::string(alg->get_string()) + " where " + std::string(expected) +
-                    " is expected"};
-  if (hs) {
-    const digest mac = hmac_sha256(impl_->settings.hs256_secret, signed_part);
-    if (!constant_time_equal(as_view(mac), *signature))
+  if (impl_->settings.jwks) {
+    // The key set holds public keys only, each for one algorithm: a token's alg picks among
+    // RS256 and ES256, and the key its kid names must be for that very algorithm.
+    auto jws = parse_jws_alg(alg->get_string());
+    if (!jws)
+      return rejected{"alg " + std::string(alg->get_string()) +
+                      " where RS256 or ES256 is expected"};
+    std::string_view kid;
+    if (const json::value* k = header.get_object().if_contains("kid")) {
+      if (!k->is_string())
+        return rejected{"the header's kid is not a string"};
+      kid = k->get_string();
+    }
+    auto key = impl_->settings.jwks->find(kid, *jws, now_s);
+    if (!key)
+      return rejected{key.error()};
+    if (!key->verifies(signed_part, *signature))
       return rejected{"bad signature"};
-  } else if (!rs256_valid(impl_->rsa_key.get(), signed_part, *signature)) {
-    return rejected{"bad signature"};
+  } else {
+    // The algorithm is the key's, whatever the token asks for: a token cannot pick `none`, nor
+    // HS256 with the RSA public key as its "secret".
+    const std::string_view expected = hs ? "HS256" : "RS256";
+    if (alg->get_string() != expected)
+      return rejected{"alg " + std::string(alg->get_string()) + " where " + std::string(expected) +
+                      " is expected"};
+    if (hs) {
+      const digest mac = hmac_sha256(impl_->settings.hs256_secret, signed_part);
+      if (!constant_time_equal(as_view(mac), *signature))
+        return rejected{"bad signature"};
+    } else if (!rs256_valid(impl_->rsa_key.get(), signed_part, *signature)) {
+      return rejected{"bad signature"};
+    }
   }
 
   const json::value payload = json::parse(*payload_text, ec);

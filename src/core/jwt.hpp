@@ -1,13 +1,16 @@
 #pragma once
 // Bearer-token verification for `crud-api serve`: a JSON Web Token (RFC 7519) signed with
-// HS256 (a shared secret) or RS256 (an RSA public key, as Amazon Cognito and most identity
-// providers sign). The verifier is a pure function of the token and the time it is given; the
-// caller turns a failure into 401 and logs the reason, which never goes back to the client.
+// HS256 (a shared secret), RS256 (an RSA public key, as Amazon Cognito and most identity
+// providers sign), or RS256 or ES256 with a key of an identity provider's JWK set, named by the
+// token's `kid`. Apart from a key-set refresh (jwks_cache.hpp), the verifier is a pure function
+// of the token and the time it is given; the caller turns a failure into 401 and logs the
+// reason, which never goes back to the client.
 //
 // What it checks, in order: three base64url parts; a header whose `alg` is the one the
-// configured key is for (never `none`, never HS256 against an RSA key); the signature; then the
-// claims: `exp` is required and `nbf` honoured, both with a small leeway for clock skew, `iss`
-// and `aud` when configured, and a non-empty string `sub`, which becomes the request's owner.
+// configured key is for (never `none`, never HS256 against a public key; with a key set, the
+// `alg` of the key the `kid` names); the signature; then the claims: `exp` is required and
+// `nbf` honoured, both with a small leeway for clock skew, `iss` and `aud` when configured, and
+// a non-empty string `sub`, which becomes the request's owner.
 
 #include <cstdint>
 #include <memory>
@@ -19,9 +22,13 @@
 
 namespace crud::core {
 
+class jwks_cache;
+
 struct jwt_settings {
-  std::string hs256_secret;    // HS256 when set
-  std::string rs256_key_pem;   // RS256 when set: a PEM "PUBLIC KEY" (SubjectPublicKeyInfo)
+  std::string hs256_secret;   // HS256 when set
+  std::string rs256_key_pem;  // RS256 when set: a PEM "PUBLIC KEY" (SubjectPublicKeyInfo)
+  // RS256 or ES256 with the key the token's `kid` names, when set. Shared: verifiers copy it.
+  std::shared_ptr<jwks_cache> jwks;
   std::string issuer;          // required `iss`, when set
   std::string audience;        // required among `aud` (a string or an array), when set
   std::int64_t leeway_s = 60;  // clock skew allowed on `exp` and `nbf`
@@ -37,7 +44,7 @@ struct jwt_rejection {
 
 class jwt_verifier {
  public:
-  // Exactly one of the two keys must be set. The error is a one-line reason.
+  // Exactly one of the three keys must be set. The error is a one-line reason.
   static boost::system::result<jwt_verifier, std::string> make(jwt_settings settings);
 
   // The token's `sub` when the token is valid at `now_s` (Unix seconds); else why not.

@@ -7,11 +7,15 @@
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "core/crypto.hpp"
+#include "core/jwks_cache.hpp"
+#include "support/signing_keys.hpp"
 
 namespace crud::core {
 namespace {
@@ -204,6 +208,151 @@ TEST(Jwt, RefusesWeakOrAmbiguousSettings) {
   EXPECT_FALSE(
       jwt_verifier::make({.hs256_secret = std::string(secret), .rs256_key_pem = rsa.public_pem()})
           .has_value());
+}
+
+}  // namespace
+}  // namespace crud::core
+
+namespace crud::core {
+namespace {
+
+// The token with its signature replaced by `signature`'s bytes.
+std::string with_signature(const std::string& token, std::string_view signature) {
+  return token.substr(0, token.rfind('.') + 1) + b64(signature);
+}
+
+std::string signature_of(const std::string& token) {
+  return base64url_decode(token.substr(token.rfind('.') + 1)).value_or("");
+}
+
+// Signatures that are almost the right one: empty, cut short, one byte off at either end,
+// with a byte more, doubled. Only the exact signature may pass.
+std::vector<std::string> near_misses(const std::string& good) {
+  std::string last_off = good;
+  last_off.back() = static_cast<char>(last_off.back() ^ 0x01);
+  std::string first_off = good;
+  first_off.front() = static_cast<char>(first_off.front() ^ 0x80);
+  return {std::string(),
+          good.substr(0, 1),
+          good.substr(0, good.size() / 2),
+          good.substr(0, good.size() - 1),
+          last_off,
+          first_off,
+          good + '\0',
+          good + good};
+}
+
+TEST(Jwt, AcceptsOnlyTheExactHs256Signature) {
+  const auto v = hs_verifier();
+  const std::string token = hs256_token(R"({"alg":"HS256"})", claims_for("alice"));
+  const std::string good = signature_of(token);
+  ASSERT_EQ(good.size(), 32U);
+  ASSERT_TRUE(v.verify(with_signature(token, good), now).has_value());
+  for (const std::string& sig : near_misses(good)) {
+    EXPECT_FALSE(v.verify(with_signature(token, sig), now).has_value())
+        << "a signature of " << sig.size() << " bytes passed";
+  }
+}
+
+TEST(Jwt, AcceptsOnlyTheExactRs256Signature) {
+  rsa_pair rsa;
+  auto v = jwt_verifier::make({.rs256_key_pem = rsa.public_pem()});
+  ASSERT_TRUE(v.has_value()) << v.error();
+  const std::string token = rsa.token(claims_for("alice"));
+  const std::string good = signature_of(token);
+  ASSERT_EQ(good.size(), 256U);
+  ASSERT_TRUE(v->verify(with_signature(token, good), now).has_value());
+  for (const std::string& sig : near_misses(good)) {
+    EXPECT_FALSE(v->verify(with_signature(token, sig), now).has_value())
+        << "a signature of " << sig.size() << " bytes passed";
+  }
+}
+
+// With a JWK set (--jwt-jwks-url): the key the token's kid names, for the token's alg.
+class JwtWithKeySet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fetch_document_ = R"({"keys":[)" + rsa_.jwk("r") + "," + ec_.jwk("e") + "]}";
+    cache_ = std::make_shared<jwks_cache>(
+        [this](std::int64_t) -> boost::system::result<std::string, std::string> {
+          return {boost::system::in_place_value, fetch_document_};
+        });
+    ASSERT_TRUE(cache_->load().has_value());
+    jwt_settings settings;
+    settings.jwks = cache_;
+    auto v = jwt_verifier::make(std::move(settings));
+    ASSERT_TRUE(v.has_value()) << v.error();
+    verifier_.emplace(std::move(*v));
+  }
+
+  std::string reason(const std::string& token) {
+    auto r = verifier_->verify(token, now);
+    return r ? "accepted" : r.error().reason;
+  }
+
+  test_support::signing_key rsa_ = test_support::signing_key::rs256();
+  test_support::signing_key ec_ = test_support::signing_key::es256();
+  std::string fetch_document_;
+  std::shared_ptr<jwks_cache> cache_;
+  std::optional<jwt_verifier> verifier_;
+};
+
+TEST_F(JwtWithKeySet, AcceptsRs256AndEs256TokensOfItsKeys) {
+  for (const auto* key : {&rsa_, &ec_}) {
+    auto sub = verifier_->verify(key->token(key == &rsa_ ? "r" : "e", claims_for("alice")), now);
+    ASSERT_TRUE(sub.has_value()) << sub.error().reason;
+    EXPECT_EQ(*sub, "alice");
+  }
+  // The claims are checked as with any key.
+  EXPECT_EQ(reason(ec_.token("e", claims_for("alice", now - 3600))), "expired");
+}
+
+TEST_F(JwtWithKeySet, NeverLetsTheTokenChooseHowAKeyIsUsed) {
+  const std::string claims = b64(claims_for("mallory"));
+  // HS256 "signed" with what the attacker knows of the public key: never considered.
+  const std::string hs_part = b64(R"({"alg":"HS256","kid":"r"})") + "." + claims;
+  for (const std::string& guess : {rsa_.jwk("r"), std::string(rsa_.jwk("r").substr(0, 40))}) {
+    EXPECT_EQ(reason(hs_part + "." + b64(as_view(hmac_sha256(guess, hs_part)))),
+              "alg HS256 where RS256 or ES256 is expected");
+  }
+  EXPECT_EQ(reason(b64(R"({"alg":"none","kid":"r"})") + "." + claims + "."),
+            "alg none where RS256 or ES256 is expected");
+  // An RSA kid with ES256, an EC kid with RS256: no such key.
+  EXPECT_NE(reason(ec_.token("r", claims_for("mallory"))).find("no ES256 key with kid \"r\""),
+            std::string::npos);
+  EXPECT_NE(reason(rsa_.token("e", claims_for("mallory"))).find("no RS256 key with kid \"e\""),
+            std::string::npos);
+  // A key's kid on a token signed by another key of the same type.
+  const auto stranger = test_support::signing_key::es256();
+  EXPECT_EQ(reason(stranger.token("e", claims_for("mallory"))), "bad signature");
+  EXPECT_EQ(reason(rsa_.token("r", claims_for("mallory"), R"({"alg":"RS256","kid":7})")),
+            "the header's kid is not a string");
+}
+
+TEST_F(JwtWithKeySet, AnUnknownKidRefreshesTheSetOnceThenWaitsAMinute) {
+  const auto rotated = test_support::signing_key::es256();
+  fetch_document_ = R"({"keys":[)" + rotated.jwk("new") + "]}";
+  EXPECT_EQ(reason(rotated.token("new", claims_for("alice"))), "accepted");
+  EXPECT_EQ(cache_->fetches(), 2U);
+  EXPECT_NE(reason(rotated.token("newer", claims_for("alice"))).find("refreshed"),
+            std::string::npos);
+  // Without a kid, only a key without one would do.
+  EXPECT_NE(reason(rotated.token("", claims_for("alice"), R"({"alg":"ES256"})"))
+                .find("no ES256 key with kid \"\""),
+            std::string::npos);
+  EXPECT_EQ(cache_->fetches(), 2U);
+}
+
+TEST(Jwt, MakeTakesExactlyOneKindOfKey) {
+  auto cache = std::make_shared<jwks_cache>(
+      [](std::int64_t) -> boost::system::result<std::string, std::string> {
+        return {boost::system::in_place_error, "unused"};
+      });
+  jwt_settings both;
+  both.hs256_secret = std::string(secret);
+  both.jwks = cache;
+  EXPECT_FALSE(jwt_verifier::make(both).has_value());
+  EXPECT_FALSE(jwt_verifier::make(jwt_settings{}).has_value());
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ struct runtime_client::impl {
     return runtime_failure{"runtime API exchange failed", false};
   }
 
-  runtime_result<void> post(std::string target, std::string body,
+  runtime_result<void> post(const std::string& target, std::string body,
                             std::string_view error_type = {}) {
     http::request<http::string_body> req{http::verb::post, target, 11};
     req.body() = std::move(body);
@@ -119,7 +119,8 @@ struct runtime_client::impl {
   }
 };
 
-runtime_client::runtime_client(std::string endpoint) : impl_(std::make_unique<impl>(endpoint)) {}
+runtime_client::runtime_client(const std::string& endpoint)
+    : impl_(std::make_unique<impl>(endpoint)) {}
 runtime_client::~runtime_client() = default;
 
 runtime_result<invocation> runtime_client::next() {

@@ -12,7 +12,7 @@ namespace crud::lambda {
 class runtime_client final : public runtime_api {
  public:
   // `endpoint` is host:port, as AWS_LAMBDA_RUNTIME_API gives it.
-  explicit runtime_client(std::string endpoint);
+  explicit runtime_client(const std::string& endpoint);
   ~runtime_client() override;
   runtime_client(const runtime_client&) = delete;
   runtime_client& operator=(const runtime_client&) = delete;

@@ -1,5 +1,5 @@
-// crud-api: one binary, four ways to run it (CONTRACT §1). This file only chooses the command;
-// each command lives in its own file.
+// crud-api: one binary, four ways to run it (CONTRACT §1), and export and import (§5). This file
+// only chooses the command; each command lives in its own file.
 
 #include <csignal>
 #include <cstdio>
@@ -7,6 +7,8 @@
 
 #include "core/crypto.hpp"
 
+#include "main/export_command.hpp"
+#include "main/import_command.hpp"
 #include "main/init_command.hpp"
 #include "main/invoke_command.hpp"
 #include "main/lambda_command.hpp"
@@ -34,6 +36,10 @@ int main(int argc, char** argv) {
       return crud::main::run_lambda(o);
     case crud::main::command::invoke:
       return crud::main::run_invoke(o);
+    case crud::main::command::export_items:
+      return crud::main::run_export(o);
+    case crud::main::command::import_items:
+      return crud::main::run_import(o);
   }
   return 2;
 }

@@ -113,10 +113,20 @@ std::string validate(options& o) {
       return "--endpoint: '" + o.endpoint + "' is not an http or https URL";
     }
   }
-  if (!o.jwt_secret.empty() && !o.jwt_public_key_file.empty())
-    return "--jwt-secret and --jwt-public-key: give one or the other";
+  if (static_cast<int>(!o.jwt_secret.empty()) + static_cast<int>(!o.jwt_public_key_file.empty()) +
+          static_cast<int>(!o.jwt_jwks_url.empty()) >
+      1)
+    return "--jwt-secret, --jwt-public-key and --jwt-jwks-url: give only one";
   if (!o.authenticates() && (!o.jwt_issuer.empty() || !o.jwt_audience.empty()))
-    return "--jwt-issuer and --jwt-audience need --jwt-secret or --jwt-public-key";
+    return "--jwt-issuer and --jwt-audience need --jwt-secret, --jwt-public-key or "
+           "--jwt-jwks-url";
+  if (!o.jwt_jwks_url.empty()) {
+    auto url = boost::urls::parse_absolute_uri(o.jwt_jwks_url);
+    if (!url || (url->scheme() != "http" && url->scheme() != "https") || !url->has_authority() ||
+        url->host().empty() || url->has_userinfo() || url->has_fragment()) {
+      return "--jwt-jwks-url: '" + o.jwt_jwks_url + "' is not an http or https URL";
+    }
+  }
   if (!o.cors_origin.empty()) {
     for (char c : o.cors_origin) {
       if (c < 0x21 || c > 0x7E)
@@ -163,12 +173,16 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
   auto* invoke =
       app.add_subcommand("invoke", "Handle one API Gateway event and print the response");
   auto* init = app.add_subcommand("init", "Create the SQLite schema or the DynamoDB table");
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write every owner's items, soft-deleted ones too, as JSON Lines");
+  auto* import_cmd =
+      app.add_subcommand("import", "Write items from JSON Lines (as export makes) into the store");
   // CLI11 reads environment variables for the options of every subcommand, chosen or not, so
   // the options go only on the one named on the command line: PORT=99999 must not fail
   // `serve --port 0` through `init`'s copy of --port.
   CLI::App* chosen = nullptr;
   for (std::size_t i = 1; i < args.size() && chosen == nullptr; ++i) {
-    for (auto* cmd : {serve, lambda, invoke, init}) {
+    for (auto* cmd : {serve, lambda, invoke, init, export_cmd, import_cmd}) {
       if (args[i] == cmd->get_name())
         chosen = cmd;
     }
@@ -176,14 +190,26 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
   if (chosen != nullptr) {
     add_store_options(*chosen, o, text);
     add_log_options(*chosen, o);
-    if (chosen != init)
+    // export and import move stored items as they are: no API settings apply.
+    if (chosen != init && chosen != export_cmd && chosen != import_cmd)
       add_app_options(*chosen, o, text);
     if (chosen == serve)
       add_server_options(*chosen, o);
   }
   // Parsing again as `lambda` (see below) means the Lambda environment chose the command.
   result.lambda_command = chosen == lambda || !auto_lambda_allowed;
-  invoke->add_option("--event", o.event_file, "Event file, or - for standard input");
+  invoke->add_option("--event", o.event_file, "Event file, or - for standard input")
+      ->envname("CRUD_EVENT");
+  export_cmd
+      ->add_option("--out", o.out_file,
+                   "File to write (replaced when complete), or - for standard output")
+      ->envname("CRUD_EXPORT_OUT");
+  import_cmd->add_option("--in", o.in_file, "File to read, or - for standard input")
+      ->envname("CRUD_IMPORT_IN");
+  import_cmd
+      ->add_flag("--overwrite", o.overwrite,
+                 "Replace items that exist (by default they are left alone and skipped)")
+      ->envname("CRUD_IMPORT_OVERWRITE");
   if (chosen == serve) {
     serve
         ->add_option("--jwt-secret", o.jwt_secret,
@@ -193,6 +219,10 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
         ->add_option("--jwt-public-key", o.jwt_public_key_file,
                      "Require RS256 bearer tokens signed for this PEM public key file")
         ->envname("CRUD_JWT_PUBLIC_KEY_FILE");
+    serve
+        ->add_option("--jwt-jwks-url", o.jwt_jwks_url,
+                     "Require RS256 or ES256 bearer tokens signed by a key of this JWK set")
+        ->envname("CRUD_JWT_JWKS_URL");
     serve->add_option("--jwt-issuer", o.jwt_issuer, "Required iss claim of bearer tokens")
         ->envname("CRUD_JWT_ISSUER");
     serve->add_option("--jwt-audience", o.jwt_audience, "Required aud claim of bearer tokens")
@@ -206,6 +236,11 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
                      "Each request's deadline: the store gives up with 503 after it (0 = none)")
         ->envname("CRUD_REQUEST_TIMEOUT_MS")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{3'600'000}));
+    serve
+        ->add_option("--max-connections-per-client", o.max_connections_per_client,
+                     "Open connections one client address may hold (IPv6: per /64; 0 = no cap)")
+        ->envname("CRUD_MAX_CONNECTIONS_PER_CLIENT")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
   }
   app.require_subcommand(0, 1);
 
@@ -247,12 +282,17 @@ parse_result parse_args(std::vector<std::string> args, bool auto_lambda_allowed)
     o.cmd = command::invoke;
   } else if (init->parsed()) {
     o.cmd = command::init;
+  } else if (export_cmd->parsed()) {
+    o.cmd = command::export_items;
+  } else if (import_cmd->parsed()) {
+    o.cmd = command::import_items;
   } else if (auto_lambda_allowed && lambda_environment) {
     // No subcommand: parse again as `lambda`, so that its environment variables apply.
     args.insert(args.begin() + (args.empty() ? 0 : 1), "lambda");
     return parse_args(std::move(args), false);
   } else {
-    std::cerr << "crud-api: a subcommand is required (serve, lambda, invoke or init); see --help\n";
+    std::cerr << "crud-api: a subcommand is required (serve, lambda, invoke, init, export or "
+                 "import); see --help\n";
     result.exit_code = 2;
     return result;
   }

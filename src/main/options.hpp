@@ -12,7 +12,7 @@
 
 namespace crud::main {
 
-enum class command { serve, lambda, invoke, init };
+enum class command { serve, lambda, invoke, init, export_items, import_items };
 
 enum class store_kind { sqlite, dynamodb };
 
@@ -36,15 +36,22 @@ struct options {
   std::string log_level = "INFO";
   std::string service_name = "serverless-crud-api";
   std::string event_file = "-";
+  std::string out_file = "-";  // export: the JSON Lines file, - for standard output
+  std::string in_file = "-";   // import: the JSON Lines file, - for standard input
+  bool overwrite = false;      // import: replace items that exist
   // serve only: bearer-token authentication (JWT). Unset, every caller is `public`.
   std::string jwt_secret;           // HS256
   std::string jwt_public_key_file;  // RS256, a PEM public key
+  std::string jwt_jwks_url;         // RS256 or ES256, keys of a JWK set by kid
   std::string jwt_issuer;
   std::string jwt_audience;
   bool metrics_public = false;             // serve: /metrics without a token even with JWT auth
   std::int64_t request_timeout_ms = 5000;  // serve: each request's deadline; 0 = none
+  std::int64_t max_connections_per_client = 256;  // serve: open connections per address; 0 = no cap
 
-  bool authenticates() const { return !jwt_secret.empty() || !jwt_public_key_file.empty(); }
+  bool authenticates() const {
+    return !jwt_secret.empty() || !jwt_public_key_file.empty() || !jwt_jwks_url.empty();
+  }
 };
 
 struct parse_result {

@@ -71,6 +71,54 @@ TEST(Options, EachCommandTakesOnlyItsOwnOptions) {
   EXPECT_FALSE(parse({"init", "--db", "x.db", "--log-level", "debug"}).exit_code);
 }
 
+TEST(Options, ExportAndImportTakeTheStoreOptionsAndTheirFiles) {
+  auto r = parse({"export", "--store", "dynamodb", "--table", "t", "--out", "backup.jsonl"});
+  ASSERT_FALSE(r.exit_code);
+  EXPECT_EQ(r.opts.cmd, command::export_items);
+  EXPECT_EQ(r.opts.store, store_kind::dynamodb);
+  EXPECT_EQ(r.opts.out_file, "backup.jsonl");
+  r = parse({"import", "--db", "x.db", "--in", "backup.jsonl", "--overwrite"});
+  ASSERT_FALSE(r.exit_code);
+  EXPECT_EQ(r.opts.cmd, command::import_items);
+  EXPECT_EQ(r.opts.store, store_kind::sqlite);
+  EXPECT_EQ(r.opts.in_file, "backup.jsonl");
+  EXPECT_TRUE(r.opts.overwrite);
+  r = parse({"import"});
+  EXPECT_EQ(r.opts.in_file, "-");
+  EXPECT_FALSE(r.opts.overwrite);
+  EXPECT_EQ(parse({"export"}).opts.out_file, "-");
+  // They move stored items as they are: no API or server settings, and no mixing of files.
+  EXPECT_EQ(parse({"import", "--delete-mode", "soft"}).exit_code, 2);
+  EXPECT_EQ(parse({"export", "--port", "0"}).exit_code, 2);
+  EXPECT_EQ(parse({"export", "--in", "x"}).exit_code, 2);
+  EXPECT_EQ(parse({"import", "--out", "x"}).exit_code, 2);
+}
+
+TEST(Options, TheFilesOfInvokeExportAndImportComeFromTheFlagOrTheEnvironment) {
+  scoped_env event("CRUD_EVENT", "event.json");
+  scoped_env out("CRUD_EXPORT_OUT", "backup.jsonl");
+  scoped_env in("CRUD_IMPORT_IN", "restore.jsonl");
+  scoped_env overwrite("CRUD_IMPORT_OVERWRITE", "1");
+  EXPECT_EQ(parse({"invoke"}).opts.event_file, "event.json");
+  EXPECT_EQ(parse({"invoke", "--event", "-"}).opts.event_file, "-");
+  EXPECT_EQ(parse({"export"}).opts.out_file, "backup.jsonl");
+  EXPECT_EQ(parse({"export", "--out", "other.jsonl"}).opts.out_file, "other.jsonl");
+  auto r = parse({"import"});
+  ASSERT_FALSE(r.exit_code);
+  EXPECT_EQ(r.opts.in_file, "restore.jsonl");
+  EXPECT_TRUE(r.opts.overwrite);
+}
+
+TEST(Options, MaxConnectionsPerClientComesFromTheFlagOrTheEnvironment) {
+  EXPECT_EQ(parse({"serve"}).opts.max_connections_per_client, 256);
+  EXPECT_EQ(parse({"serve", "--max-connections-per-client", "0"}).opts.max_connections_per_client,
+            0);
+  scoped_env cap("CRUD_MAX_CONNECTIONS_PER_CLIENT", "40");
+  EXPECT_EQ(parse({"serve"}).opts.max_connections_per_client, 40);
+  EXPECT_EQ(parse({"serve", "--max-connections-per-client", "-1"}).exit_code, 2);
+  EXPECT_EQ(parse({"init", "--max-connections-per-client", "3"}).exit_code, 2);
+}
+
 TEST(Options, AVariableForAnotherCommandIsIgnored) {
   // PORT means nothing to init, so a bad one cannot stop it.
   scoped_env port("PORT", "abc");

@@ -87,17 +87,19 @@ store::result<store::claim_outcome> timed_store::claim_idempotency(
 
 store::result<void> timed_store::complete_idempotency(const store::call_options& opts,
                                                       std::string_view owner, std::string_view key,
+                                                      std::string_view claim_token,
                                                       std::string_view response,
                                                       std::int64_t expires_at) {
   return timed("complete_idempotency", [&] {
-    return inner_->complete_idempotency(opts, owner, key, response, expires_at);
+    return inner_->complete_idempotency(opts, owner, key, claim_token, response, expires_at);
   });
 }
 
 store::result<void> timed_store::release_idempotency(const store::call_options& opts,
-                                                     std::string_view owner, std::string_view key) {
+                                                     std::string_view owner, std::string_view key,
+                                                     std::string_view claim_token) {
   return timed("release_idempotency",
-               [&] { return inner_->release_idempotency(opts, owner, key); });
+               [&] { return inner_->release_idempotency(opts, owner, key, claim_token); });
 }
 
 store::result<void> timed_store::purge_expired(std::int64_t now_ms) {
@@ -106,6 +108,15 @@ store::result<void> timed_store::purge_expired(std::int64_t now_ms) {
 
 store::result<std::string> timed_store::cursor_secret() {
   return timed("cursor_secret", [&] { return inner_->cursor_secret(); });
+}
+
+std::string timed_store::cursor_key_id() {
+  return inner_->cursor_key_id();
+}
+
+store::result<std::optional<std::string>> timed_store::cursor_key(const store::call_options& opts,
+                                                                  std::string_view key_id) {
+  return timed("cursor_key", [&] { return inner_->cursor_key(opts, key_id); });
 }
 
 }  // namespace crud::main

@@ -35,12 +35,17 @@ class timed_store final : public store::item_store {
                                                         const store::idempotency_record& record,
                                                         std::int64_t now_ms) override;
   store::result<void> complete_idempotency(const store::call_options& opts, std::string_view owner,
-                                           std::string_view key, std::string_view response,
+                                           std::string_view key, std::string_view claim_token,
+                                           std::string_view response,
                                            std::int64_t expires_at) override;
   store::result<void> release_idempotency(const store::call_options& opts, std::string_view owner,
-                                          std::string_view key) override;
+                                          std::string_view key,
+                                          std::string_view claim_token) override;
   store::result<void> purge_expired(std::int64_t now_ms) override;
   store::result<std::string> cursor_secret() override;
+  std::string cursor_key_id() override;
+  store::result<std::optional<std::string>> cursor_key(const store::call_options& opts,
+                                                       std::string_view key_id) override;
 
  private:
   template <class F>

@@ -56,12 +56,12 @@ class fake_store final : public store::item_store {
     return store::claim_outcome{.claimed = true};
   }
   store::result<void> complete_idempotency(const store::call_options&, std::string_view,
-                                           std::string_view, std::string_view,
+                                           std::string_view, std::string_view, std::string_view,
                                            std::int64_t) override {
     return tick();
   }
   store::result<void> release_idempotency(const store::call_options&, std::string_view,
-                                          std::string_view) override {
+                                          std::string_view, std::string_view) override {
     return tick();
   }
   store::result<void> purge_expired(std::int64_t) override { return tick(); }
@@ -127,8 +127,8 @@ TEST_F(TimedStoreTest, EveryOperationIsNamed) {
   (void)store_->replace_item({}, "o", item, 1);
   (void)store_->delete_item({}, "o", "id", 1);
   (void)store_->claim_idempotency({}, "o", "k", {}, 0);
-  (void)store_->complete_idempotency({}, "o", "k", "r", 0);
-  (void)store_->release_idempotency({}, "o", "k");
+  (void)store_->complete_idempotency({}, "o", "k", "t", "r", 0);
+  (void)store_->release_idempotency({}, "o", "k", "t");
   (void)store_->purge_expired(0);
   std::vector<std::string> ops;
   for (std::size_t i = 0; i < sink_.lines.size(); ++i)

@@ -11,7 +11,9 @@
 #include "lambda/emf_metrics.hpp"
 #include "main/dynamodb_setup.hpp"
 #include "main/timed_store.hpp"
+#include "store/dynamodb_transfer.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/sqlite_transfer.hpp"
 
 namespace crud::main {
 namespace {
@@ -125,6 +127,28 @@ boost::system::result<void, std::string> open_store(process& p, const options& o
   return {};
 }
 
+boost::system::result<std::unique_ptr<store::item_transfer>, std::string> open_transfer(
+    process& p, const options& o, bool for_import) {
+  if (o.store == store_kind::dynamodb) {
+    auto setup = make_dynamodb_setup(p, o);
+    if (!setup)
+      return setup.error();
+    // A bulk call (a page of a Scan, a batch of 25 writes) may take longer than one item's.
+    setup->options.attempt_timeout_ms = 15'000;
+    auto opened = store::open_dynamodb_transfer(setup->options, setup->deps);
+    if (!opened)
+      return opened.error();
+    return std::move(*opened);
+  }
+  store::sqlite_transfer_options so;
+  so.path = o.db;
+  so.create = for_import;
+  auto opened = store::open_sqlite_transfer(so, p.random);
+  if (!opened)
+    return opened.error();
+  return std::move(*opened);
+}
+
 boost::system::result<void, std::string> build_api(process& p, const options& o,
                                                    app::operation_set operations) {
   auto secret = p.store->cursor_secret();
@@ -137,9 +161,9 @@ boost::system::result<void, std::string> build_api(process& p, const options& o,
   config.table_name = o.store == store_kind::dynamodb ? o.table : o.db;
   config.level = parse_log_level(o.log_level);
   config.operations = operations;
-  p.api = std::make_unique<app::api>(std::move(config),
-                                     app::api_dependencies{*p.store, p.clock, p.random, p.log},
-                                     core::cursor_codec(std::move(*secret)));
+  p.api = std::make_unique<app::api>(
+      std::move(config), app::api_dependencies{*p.store, p.clock, p.random, p.log},
+      core::cursor_codec(p.store->cursor_key_id(), std::move(*secret)));
   return {};
 }
 

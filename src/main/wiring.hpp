@@ -17,6 +17,7 @@
 #include "main/stdout_sink.hpp"
 #include "main/system_clock.hpp"
 #include "store/item_store.hpp"
+#include "store/item_transfer.hpp"
 
 namespace crud::main {
 
@@ -42,6 +43,11 @@ struct process {
 // one-line reason naming what is wrong.
 boost::system::result<void, std::string> open_store(process& p, const options& o,
                                                     std::size_t concurrent_readers = 1);
+
+// Opens the configured store's bulk interface for `export` (a missing SQLite file is an error)
+// or `import` (which creates it). The error is a one-line reason.
+boost::system::result<std::unique_ptr<store::item_transfer>, std::string> open_transfer(
+    process& p, const options& o, bool for_import);
 
 // Builds the app over an open store.
 boost::system::result<void, std::string> build_api(process& p, const options& o,

@@ -51,6 +51,14 @@ struct server_config {
   std::chrono::milliseconds shutdown_grace{25'000};
   bool handle_signals = true;            // SIGINT/SIGTERM -> graceful stop
   std::size_t max_connections = 10'000;  // beyond this, new connections are accepted and closed
+  // The same for each client (server/client_key.hpp: an address, IPv6 by /64), so that one
+  // client cannot hold every connection (slowloris). 0 = no cap of its own; a server behind a
+  // reverse proxy, which sees all its traffic come from one address, needs it higher or off.
+  std::size_t max_connections_per_client = 256;
+  // Once more than 80% of max_connections are open, a connection waits at most this long for a
+  // request's first byte, and again for the rest of its header, so that idle and slow
+  // connections make room sooner.
+  std::chrono::milliseconds crowded_timeout{2'000};
   // Optional: who is calling, from the Authorization header's value ("" when absent). It
   // becomes the app's authenticate hook: an API request it refuses gets 401; /health, CORS
   // preflights (which browsers send without credentials) and, when `metrics_public`, /metrics

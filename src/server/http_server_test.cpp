@@ -3,10 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -49,7 +51,12 @@ using response = http::response<http::string_body>;
 // A small blocking client over loopback; every operation gives up after io_deadline.
 class test_client {
  public:
-  explicit test_client(std::uint16_t port) {
+  // `source`: the local address to connect from (any of 127/8 reaches the server).
+  explicit test_client(std::uint16_t port, const char* source = nullptr) {
+    if (source) {
+      stream_.socket().open(tcp::v4());
+      stream_.socket().bind(tcp::endpoint(asio::ip::make_address(source), 0));
+    }
     ec_ = run([&](auto done) {
       stream_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), done);
     });
@@ -714,6 +721,62 @@ TEST(HttpServer, EveryRunsItsTaskUntilStop) {
   server.server().stop();
   EXPECT_TRUE(server.wait_stopped());
   EXPECT_GE(runs.load(), 2);
+}
+
+TEST(HttpServer, ConnectionsBeyondThePerClientCapAreClosed) {
+  fake_app app;
+  server_config config = test_config();
+  config.max_connections_per_client = 2;
+  running_server server(config, app);
+  auto first = std::make_unique<test_client>(server.port());
+  test_client second(server.port());
+  ASSERT_TRUE(first->request(get("/items")));  // both surely accepted
+  ASSERT_TRUE(second.request(get("/items")));
+  test_client third(server.port());
+  EXPECT_TRUE(third.closed_by_peer());
+  // Another address has a cap of its own.
+  test_client elsewhere(server.port(), "127.0.0.2");
+  auto res = elsewhere.request(get("/items"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u);
+
+  // A closed connection gives its place back, once the server has seen it go.
+  first.reset();
+  bool admitted = false;
+  const auto give_up = std::chrono::steady_clock::now() + io_deadline;
+  while (!admitted && std::chrono::steady_clock::now() < give_up) {
+    test_client again(server.port());
+    admitted = again.request(get("/items")).has_value();
+    if (!admitted)
+      std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(admitted);
+}
+
+TEST(HttpServer, ACrowdedServerWaitsLessForARequest) {
+  fake_app app;
+  server_config config = test_config();
+  config.max_connections = 10;
+  config.idle_timeout = 60s;
+  config.header_timeout = 60s;
+  config.crowded_timeout = 300ms;
+  running_server server(config, app);
+  std::vector<std::unique_ptr<test_client>> settled;
+  for (int i = 0; i < 8; ++i) {  // 80%: not yet crowded
+    settled.push_back(std::make_unique<test_client>(server.port()));
+    ASSERT_TRUE(settled.back()->request(get("/items")));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  test_client silent(server.port());  // sends nothing
+  test_client slow(server.port());    // starts a header and stalls
+  ASSERT_FALSE(slow.send("GET /items HTTP/1.1\r\nHost: x\r\n"));
+  EXPECT_TRUE(silent.closed_by_peer());
+  EXPECT_TRUE(slow.closed_by_peer());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  // The connections that came in before the crowd keep their keep-alive.
+  auto res = settled.front()->request(get("/items"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u);
 }
 
 }  // namespace

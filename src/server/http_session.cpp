@@ -40,21 +40,6 @@ constexpr std::size_t max_linger_bytes = std::size_t{1024} * 1024;
 
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
-// The rate limiter's key for a peer. IPv6 clients are keyed by their /64, which is what one
-// subscriber typically gets, so that one host cannot dodge the limit by rotating addresses.
-// The peer address is used rather than X-Forwarded-For, which any client can forge.
-std::string client_key(const asio::ip::address& address) {
-  if (address.is_v6()) {
-    const auto v6 = address.to_v6();
-    if (v6.is_v4_mapped())
-      return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
-    auto bytes = v6.to_bytes();
-    std::fill(bytes.begin() + 8, bytes.end(), std::uint8_t{0});
-    return asio::ip::address_v6(bytes).to_string() + "/64";
-  }
-  return address.to_string();
-}
-
 bool is_read_method(std::string_view method) noexcept {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
@@ -110,17 +95,18 @@ bool is_http_error(const beast::error_code& ec) noexcept {
 
 }  // namespace
 
-http_session::http_session(tcp::socket&& socket, server_state& state)
+http_session::http_session(tcp::socket&& socket, server_state& state, std::string client)
     : stream_(std::move(socket)),
       // Room for a whole header plus one read: a header that does not fit fails with
       // header_limit (431) before the buffer overflows.
       buffer_(state.config().header_limit + read_chunk),
-      state_(state) {}
+      state_(state),
+      client_key_(std::move(client)) {}
 
 http_session::~http_session() {
   end_request();
   state_.remove_session(this);
-  state_.close_connection();
+  state_.close_connection(client_key_);
 }
 
 void http_session::start() {
@@ -145,10 +131,6 @@ void http_session::force_close() {
 void http_session::on_start() {
   beast::error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
-  const auto peer = stream_.socket().remote_endpoint(ec);
-  if (ec)
-    return close_now();
-  client_key_ = client_key(peer.address());
   // Registered before the stopping check, so shutdown either sees this session or the session
   // sees shutdown.
   state_.add_session(shared_from_this());
@@ -162,7 +144,7 @@ void http_session::do_read() {
   phase_ = phase::idle;
   if (buffer_.size() > 0)
     return do_read_header();  // a pipelined request is already here
-  stream_.expires_after(state_.config().idle_timeout);
+  stream_.expires_after(state_.idle_timeout());
   stream_.async_read_some(
       buffer_.prepare(std::min(read_chunk, buffer_.max_size())),
       beast::bind_front_handler(&http_session::on_idle_read, shared_from_this()));
@@ -185,7 +167,7 @@ void http_session::do_read_header() {
   // The body limit is applied once the header is in, so that an oversized Content-Length is
   // answered with the request's own headers (and correlation id) at hand.
   parser_->body_limit(boost::none);
-  stream_.expires_after(state_.config().header_timeout);
+  stream_.expires_after(state_.header_timeout());
   http::async_read_header(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&http_session::on_read_header, shared_from_this()));

@@ -32,9 +32,9 @@ class server_state;
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
   // `socket`'s executor must run handlers one at a time (an io_context run by one thread, or
-  // a strand); the caller has counted the connection
-  // (server_state::try_open_connection) and the session uncounts it when it ends.
-  http_session(boost::asio::ip::tcp::socket&& socket, server_state& state);
+  // a strand); the caller has counted the connection for `client`, the peer's client_key
+  // (server_state::try_open_connection), and the session uncounts it when it ends.
+  http_session(boost::asio::ip::tcp::socket&& socket, server_state& state, std::string client);
   ~http_session();
   http_session(const http_session&) = delete;
   http_session& operator=(const http_session&) = delete;

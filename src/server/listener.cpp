@@ -1,17 +1,28 @@
 #include "server/listener.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string_view>
 #include <utility>
 
 #include <boost/asio/strand.hpp>
 
+#include "server/client_key.hpp"
 #include "server/http_session.hpp"
 #include "server/server_state.hpp"
 
 namespace crud::server {
 namespace asio = boost::asio;
 using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+// The pause after a failed accept doubles from the first to the last, and starts again from
+// the first once an accept succeeds.
+constexpr std::chrono::milliseconds min_retry_delay{50};
+constexpr std::chrono::milliseconds max_retry_delay{500};
+
+}  // namespace
 
 listener::listener(const control_executor& control, std::vector<asio::io_context*> workers,
                    server_state& state)
@@ -90,23 +101,37 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (stopped_ || ec == asio::error::operation_aborted)
     return;
   if (ec) {
-    // Out of descriptors or memory, say: retrying at once would spin, so pause briefly.
-    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    // Out of descriptors or memory, say. The pending connection keeps the acceptor ready, so
+    // accepting again at once would spin: pause, longer each time in a row, and try again once
+    // sessions have ended and given descriptors back.
+    retry_delay_ =
+        retry_delay_.count() == 0 ? min_retry_delay : std::min(retry_delay_ * 2, max_retry_delay);
+    retry_timer_.expires_after(retry_delay_);
     retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
       if (!wait_ec)
         self->do_accept();
     });
     return;
   }
-  if (state_.stopping() || !state_.try_open_connection()) {
+  retry_delay_ = {};
+  std::string client;
+  try {
+    boost::system::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (!peer_ec)
+      client = client_key(peer.address());
+  } catch (...) {
+    client.clear();  // out of memory: refused below like a connection that has gone
+  }
+  if (client.empty() || state_.stopping() || !state_.try_open_connection(client)) {
     boost::system::error_code ignored;
     socket.close(ignored);
   } else {
     std::shared_ptr<http_session> session;
     try {
-      session = std::make_shared<http_session>(std::move(socket), state_);
+      session = std::make_shared<http_session>(std::move(socket), state_, client);
     } catch (...) {
-      state_.close_connection();  // no session took the count over
+      state_.close_connection(client);  // no session took the count over
     }
     try {
       if (session)

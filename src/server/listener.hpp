@@ -1,10 +1,12 @@
 #pragma once
 // Accepts connections and starts a session for each. Each I/O thread runs an io_context of
 // its own, and new connections go to them in turn: a session lives on one thread, so its
-// handlers need no strand and never wake another thread. Past the connection cap a new
-// connection is accepted and closed at once, which costs less than letting it wait in the
-// backlog.
+// handlers need no strand and never wake another thread. Past the connection cap, in all or
+// for its client, a new connection is accepted and closed at once, which costs less than
+// letting it wait in the backlog. When accepting fails (no descriptors left), the listener
+// pauses and tries again rather than spin.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,6 +46,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::size_t next_worker_ = 0;  // only touched on control
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
+  std::chrono::milliseconds retry_delay_{0};  // the last pause after a failed accept; 0 = none
   server_state& state_;
   bool stopped_ = false;
 };

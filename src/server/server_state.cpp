@@ -3,6 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "server/docs_files.hpp"
+
 namespace crud::server {
 
 server_state::server_state(server_config config, app::request_handler& app,
@@ -17,6 +19,7 @@ server_state::server_state(server_config config, app::request_handler& app,
 app::transport_hooks server_state::make_hooks() {
   app::transport_hooks hooks;
   hooks.render_metrics = [this] { return metrics_.render(); };
+  hooks.docs_files = docs_files();
   if (limiter_.enabled()) {
     // The app charges every request to its address first (before any token work), and a
     // caller with a good token to its owner as well (the contract's "owner's rate").
@@ -46,17 +49,39 @@ app::transport_hooks server_state::make_hooks() {
   return hooks;
 }
 
-bool server_state::try_open_connection() noexcept {
+bool server_state::try_open_connection(const std::string& client) noexcept {
   if (open_connections_.fetch_add(1, std::memory_order_acq_rel) >= config_.max_connections) {
     open_connections_.fetch_sub(1, std::memory_order_acq_rel);
     metrics_.connection_refused();
     return false;
   }
+  if (const std::size_t cap = config_.max_connections_per_client; cap > 0) {
+    bool admitted = false;
+    try {
+      std::lock_guard lock(clients_mutex_);
+      std::size_t& open = per_client_[client];
+      admitted = open < cap;  // an entry made here starts at 0, below any cap
+      if (admitted)
+        ++open;
+    } catch (...) {
+      // Out of memory for the entry: refused like a client at its cap.
+    }
+    if (!admitted) {
+      open_connections_.fetch_sub(1, std::memory_order_acq_rel);
+      metrics_.connection_refused();
+      return false;
+    }
+  }
   metrics_.connection_opened();
   return true;
 }
 
-void server_state::close_connection() noexcept {
+void server_state::close_connection(const std::string& client) noexcept {
+  if (config_.max_connections_per_client > 0) {
+    std::lock_guard lock(clients_mutex_);
+    if (const auto it = per_client_.find(client); it != per_client_.end() && --it->second == 0)
+      per_client_.erase(it);
+  }
   metrics_.connection_closed();
   if (open_connections_.fetch_sub(1, std::memory_order_acq_rel) == 1 && stopping() && on_drained_) {
     on_drained_();

@@ -4,7 +4,9 @@
 // the rate limiter, the blocking pool, the registry of live sessions that shutdown walks, and
 // the connection count that tells the server when the last connection has gone.
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,11 +49,24 @@ class server_state {
     return app_.reject(req, error);
   }
 
-  // Connections: counted from accept to the session's end, capped by max_connections.
-  bool try_open_connection() noexcept;
-  void close_connection() noexcept;
+  // Connections: counted from accept to the session's end, capped by max_connections in all
+  // and by max_connections_per_client for each `client` (its client_key).
+  bool try_open_connection(const std::string& client) noexcept;
+  void close_connection(const std::string& client) noexcept;
   std::size_t open_connections() const noexcept {
     return open_connections_.load(std::memory_order_acquire);
+  }
+  // More than 80% of max_connections are open: the waits below get shorter.
+  bool crowded() const noexcept { return open_connections() * 5 > config_.max_connections * 4; }
+  // How long a session waits for a request's first byte, and then for the rest of its header:
+  // the configured timeouts, cut to crowded_timeout while crowded.
+  std::chrono::milliseconds idle_timeout() const noexcept {
+    return crowded() ? std::min(config_.idle_timeout, config_.crowded_timeout)
+                     : config_.idle_timeout;
+  }
+  std::chrono::milliseconds header_timeout() const noexcept {
+    return crowded() ? std::min(config_.header_timeout, config_.crowded_timeout)
+                     : config_.header_timeout;
   }
 
   // The registry shutdown walks to reach every live session.
@@ -76,6 +91,8 @@ class server_state {
   app::transport_hooks hooks_;
 
   std::atomic<std::size_t> open_connections_{0};
+  std::mutex clients_mutex_;
+  std::unordered_map<std::string, std::size_t> per_client_;  // open connections per client
   std::atomic<bool> stopping_{false};
   std::function<void()> on_drained_;
 

@@ -1,7 +1,11 @@
 #include "store/dynamodb_store.hpp"
 
+#include <functional>
+#include <map>
+#include <mutex>
 #include <utility>
 
+#include "core/item_line.hpp"
 #include "core/timestamp.hpp"
 #include "store/dynamodb_common.hpp"
 
@@ -26,10 +30,7 @@ attribute_value n(std::int64_t v) {
   return attribute_value::number(v);
 }
 
-// Epoch seconds for TTL, rounded up so that the item never expires before the ms time.
-std::int64_t ttl_seconds(std::int64_t ms) {
-  return ms / 1000 + (ms % 1000 > 0 ? 1 : 0);
-}
+using core::ttl_seconds;
 
 bool is_one_of(std::string_view type, std::initializer_list<std::string_view> types) {
   for (auto t : types)
@@ -64,58 +65,19 @@ attribute_map key_of(std::string_view owner, std::string sk) {
   return {{"pk", s(owner_pk(owner))}, {"sk", attribute_value::string(std::move(sk))}};
 }
 
-attribute_map item_attributes(std::string_view owner, const core::item& it) {
-  attribute_map m = key_of(owner, item_sk(it.id));
-  m["id"] = s(it.id);
-  m["name"] = s(it.name);
-  m["description"] = s(it.description);
-  m["createdAt"] = s(core::format_timestamp(it.created_at));
-  m["updatedAt"] = s(core::format_timestamp(it.updated_at));
-  m["version"] = n(it.version);
-  if (it.deleted_at) {
-    m["deletedAt"] = s(core::format_timestamp(*it.deleted_at));
-    m["expiresAt"] = n(ttl_seconds(*it.deleted_at + core::soft_delete_retention_ms));
-  }
-  return m;
-}
-
-const std::string* string_attr(const attribute_map& m, std::string_view name) {
-  auto it = m.find(name);
-  return it == m.end() ? nullptr : it->second.as_string();
-}
+using dynamodb_detail::item_attributes;
+using dynamodb_detail::string_attr;
 
 std::optional<std::int64_t> number_attr(const attribute_map& m, std::string_view name) {
   auto it = m.find(name);
   return it == m.end() ? std::nullopt : it->second.as_int64();
 }
 
-std::optional<std::int64_t> timestamp_attr(const attribute_map& m, std::string_view name) {
-  const auto* text = string_attr(m, name);
-  return text ? core::parse_timestamp(*text) : std::nullopt;
-}
-
 std::optional<core::item> parse_item(const attribute_map& m) {
-  const auto* id = string_attr(m, "id");
-  const auto* name = string_attr(m, "name");
-  const auto* description = string_attr(m, "description");
-  auto created = timestamp_attr(m, "createdAt");
-  auto updated = timestamp_attr(m, "updatedAt");
-  auto version = number_attr(m, "version");
-  if (!id || !name || !description || !created || !updated || !version)
+  auto it = dynamodb_detail::parse_item(m);
+  if (!it)
     return std::nullopt;
-  core::item it;
-  it.id = *id;
-  it.name = *name;
-  it.description = *description;
-  it.created_at = *created;
-  it.updated_at = *updated;
-  it.version = *version;
-  if (m.contains("deletedAt")) {
-    it.deleted_at = timestamp_attr(m, "deletedAt");
-    if (!it.deleted_at)
-      return std::nullopt;
-  }
-  return it;
+  return std::move(*it);
 }
 
 std::optional<idempotency_record> parse_record(const attribute_map& m) {
@@ -136,6 +98,8 @@ std::optional<idempotency_record> parse_record(const attribute_map& m) {
     r.response = *response;
   r.expires_at = *expires * 1000;
   r.in_progress_until = number_attr(m, "inProgressUntil").value_or(0);
+  if (const auto* token = string_attr(m, "claimToken"))
+    r.claim_token = *token;
   return r;
 }
 
@@ -146,11 +110,13 @@ aws::request_context context_of(const call_options& opts) {
 class dynamodb_store final : public item_store {
  public:
   dynamodb_store(const dynamodb_options& options, const dynamodb_store_deps& deps,
-                 std::unique_ptr<aws::dynamodb_client> client, std::string secret)
+                 std::unique_ptr<aws::dynamodb_client> client, std::string key_id,
+                 std::string secret)
       : table_(options.table),
         http_(deps.http),
         credentials_(deps.credentials),
         client_(std::move(client)),
+        key_id_(std::move(key_id)),
         secret_(std::move(secret)) {}
 
   result<void> create_item(const call_options& opts, std::string_view owner,
@@ -266,6 +232,7 @@ class dynamodb_store final : public item_store {
     in.item["response"] = s(record.response);
     in.item["expiresAt"] = n(ttl_seconds(record.expires_at));
     in.item["inProgressUntil"] = n(record.in_progress_until);
+    in.item["claimToken"] = s(record.claim_token);
     // expiresAt is in whole seconds: a record counts as expired only once its second is over.
     in.condition.expression =
         "attribute_not_exists(pk) OR #exp < :now_s OR "
@@ -295,8 +262,8 @@ class dynamodb_store final : public item_store {
       if (!existing)
         return errc::internal;
       // A retried claim can be blocked by its own earlier attempt, whose answer was lost.
-      if (r.error().attempts > 1 && existing->status == record.status &&
-          existing->payload_hash == record.payload_hash &&
+      if (r.error().attempts > 1 && existing->claim_token == record.claim_token &&
+          existing->status == record.status && existing->payload_hash == record.payload_hash &&
           existing->in_progress_until == record.in_progress_until &&
           existing->expires_at == ttl_seconds(record.expires_at) * 1000)
         return claim_outcome{.claimed = true, .existing = std::nullopt};
@@ -305,35 +272,48 @@ class dynamodb_store final : public item_store {
     return errc::unavailable;
   }
 
+  // Fenced by the claim's token: a retried completion finds its own token still there, so it
+  // succeeds again; a stalled request whose key another claim took over fails the condition.
   result<void> complete_idempotency(const call_options& opts, std::string_view owner,
-                                    std::string_view key, std::string_view response,
-                                    std::int64_t expires_at) override {
+                                    std::string_view key, std::string_view claim_token,
+                                    std::string_view response, std::int64_t expires_at) override {
     aws::update_item_input in;
     in.table = table_;
     in.key = key_of(owner, idempotency_sk(key));
     in.update = "SET #status = :completed, #response = :response, #exp = :exp";
-    in.condition.expression = "attribute_exists(pk)";
-    in.condition.names = {{"#status", "status"}, {"#response", "response"}, {"#exp", "expiresAt"}};
+    in.condition.expression = "#token = :token";
+    in.condition.names = {{"#status", "status"},
+                          {"#response", "response"},
+                          {"#exp", "expiresAt"},
+                          {"#token", "claimToken"}};
     in.condition.values = {{":completed", s(status_completed)},
                            {":response", s(response)},
-                           {":exp", n(ttl_seconds(expires_at))}};
+                           {":exp", n(ttl_seconds(expires_at))},
+                           {":token", s(claim_token)}};
+    in.condition.return_old_on_failure = true;
     auto r = client_->update_item(context_of(opts), in);
-    if (!r) {
-      if (r.error().is("ConditionalCheckFailedException"))
-        return errc::not_found;
-      return map_error(r.error());
-    }
+    if (!r)
+      return claim_not_held(opts, r.error(), in.key);
     return {};
   }
 
   result<void> release_idempotency(const call_options& opts, std::string_view owner,
-                                   std::string_view key) override {
+                                   std::string_view key, std::string_view claim_token) override {
     aws::delete_item_input in;
     in.table = table_;
     in.key = key_of(owner, idempotency_sk(key));
+    in.condition.expression = "#token = :token";
+    in.condition.names = {{"#token", "claimToken"}};
+    in.condition.values = {{":token", s(claim_token)}};
+    in.condition.return_old_on_failure = true;
     auto r = client_->delete_item(context_of(opts), in);
-    if (!r)
-      return map_error(r.error());
+    if (!r) {
+      // A key already gone (a retried release whose first copy went through) is released.
+      const error_code ec = claim_not_held(opts, r.error(), in.key);
+      if (ec == errc::not_found)
+        return {};
+      return ec;
+    }
     return {};
   }
 
@@ -341,6 +321,30 @@ class dynamodb_store final : public item_store {
   result<void> purge_expired(std::int64_t) override { return {}; }
 
   result<std::string> cursor_secret() override { return secret_; }
+
+  std::string cursor_key_id() override { return key_id_; }
+
+  // Another region's key (or the version 1 key), read once and kept: a key never changes once
+  // written. Absent keys are not remembered, so a region added later is found on first use.
+  result<std::optional<std::string>> cursor_key(const call_options& opts,
+                                                std::string_view key_id) override {
+    if (key_id == key_id_)
+      return std::optional<std::string>(secret_);
+    {
+      std::lock_guard lock(keys_mutex_);
+      if (auto it = other_keys_.find(key_id); it != other_keys_.end())
+        return std::optional<std::string>(it->second);
+    }
+    auto found = dynamodb_detail::read_cursor_secret(*client_, context_of(opts), table_, key_id);
+    if (!found)
+      return map_error(found.error());
+    if (*found) {
+      std::lock_guard lock(keys_mutex_);
+      if (other_keys_.size() < max_other_keys)
+        other_keys_.emplace(std::string(key_id), **found);
+    }
+    return std::move(*found);
+  }
 
  private:
   static aws::write_condition versioned(std::int64_t expected_version) {
@@ -387,6 +391,20 @@ class dynamodb_store final : public item_store {
     return errc::condition_failed;
   }
 
+  // A fenced idempotency write whose condition failed: condition_failed when another claim
+  // holds the key, not_found when there is no record.
+  error_code claim_not_held(const call_options& opts, const dynamodb_error& e,
+                            const attribute_map& key) {
+    if (!e.is("ConditionalCheckFailedException"))
+      return map_error(e);
+    if (e.item && !e.item->empty())
+      return errc::condition_failed;
+    auto found = read(context_of(opts), key);
+    if (!found)
+      return found.error();
+    return *found ? make_error_code(errc::condition_failed) : make_error_code(errc::not_found);
+  }
+
   // Whether the stored item is exactly `item`.
   bool holds(const call_options& opts, std::string_view owner, const core::item& item) {
     auto found = read(context_of(opts), key_of(owner, item_sk(item.id)));
@@ -399,7 +417,12 @@ class dynamodb_store final : public item_store {
   std::shared_ptr<aws::http_client> http_;
   std::shared_ptr<aws::credentials_provider> credentials_;
   std::unique_ptr<aws::dynamodb_client> client_;
+  std::string key_id_;
   std::string secret_;
+  // A handful of regions at most; the bound only keeps hostile key ids from growing the map.
+  static constexpr std::size_t max_other_keys = 16;
+  std::mutex keys_mutex_;
+  std::map<std::string, std::string, std::less<>> other_keys_;
 };
 
 }  // namespace
@@ -416,12 +439,20 @@ std::string idempotency_sk(std::string_view key) {
   return "IDEMPOTENCY#" + std::string(key);
 }
 
+std::string cursor_key_sk(std::string_view key_id) {
+  return key_id.empty() ? std::string("CURSOR_SECRET") : "CURSOR_SECRET#" + std::string(key_id);
+}
+
 boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_store(
     const dynamodb_options& options, const dynamodb_store_deps& deps) {
   auto client = dynamodb_detail::make_client(options, deps);
   if (!client)
     return client.error();
-  auto secret = dynamodb_detail::ensure_cursor_secret(**client, options.table, deps.random);
+  auto key_id = dynamodb_detail::cursor_key_id_of(options);
+  if (!key_id)
+    return "cannot open " + dynamodb_detail::where(options) + ": " + key_id.error();
+  auto secret =
+      dynamodb_detail::ensure_cursor_secret(**client, options.table, *key_id, deps.random);
   if (!secret) {
     std::string hint = secret.error().is("ResourceNotFoundException")
                            ? " (run `crud-api init --store dynamodb` first)"
@@ -429,8 +460,8 @@ boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_st
     return "cannot open " + dynamodb_detail::where(options) + ": " +
            dynamodb_detail::describe(secret.error()) + hint;
   }
-  return std::unique_ptr<item_store>(
-      std::make_unique<dynamodb_store>(options, deps, std::move(*client), std::move(*secret)));
+  return std::unique_ptr<item_store>(std::make_unique<dynamodb_store>(
+      options, deps, std::move(*client), std::move(*key_id), std::move(*secret)));
 }
 
 }  // namespace crud::store

@@ -8,7 +8,8 @@
 //
 // Soft-deleted items and idempotency records carry `expiresAt` (epoch seconds) for DynamoDB's
 // TTL, so purge_expired does nothing here. The cursor secret lives in the table, in a meta item
-// ("META"/"CURSOR_SECRET") created once with a conditional put, so every process agrees on it.
+// per region ("META"/"CURSOR_SECRET#<region>") created once with a conditional put, so every
+// process of a region agrees on it; cursors name their region's key, which any replica can read.
 
 #include <cstdint>
 #include <functional>
@@ -30,6 +31,9 @@ struct dynamodb_options {
   std::string table = "items";
   std::string region = "us-east-1";
   std::string endpoint;  // override URL (http or https); empty = the regional AWS endpoint
+  // The id of this process's cursor key (its meta item CURSOR_SECRET#<id>); empty = the region.
+  // Each region writes only its own key, so replicas never race on one (decision 0021).
+  std::string cursor_key_id;
   std::int64_t attempt_timeout_ms = 3000;
   aws::retry_policy retry;
   // init: how long to wait for a new table to become ACTIVE, and how often to look.
@@ -50,6 +54,8 @@ struct dynamodb_store_deps {
 std::string owner_pk(std::string_view owner);
 std::string item_sk(std::string_view id);
 std::string idempotency_sk(std::string_view key);
+// The meta item holding the cursor key `key_id` ("" = the single key of version 1 cursors).
+std::string cursor_key_sk(std::string_view key_id);
 
 // Opens the store: checks the table is reachable and reads (creating if absent) the cursor
 // secret. The error is a one-line reason naming the table or endpoint.

@@ -34,9 +34,11 @@ core::item make_item(std::string id, std::string name = "name", std::int64_t ver
   return it;
 }
 
-idempotency_record in_progress(std::string hash, std::int64_t now) {
+// A claim whose token, unless given, is "t-" + its hash.
+idempotency_record in_progress(std::string hash, std::int64_t now, std::string token = {}) {
   idempotency_record r;
   r.status = idempotency_record::state::in_progress;
+  r.claim_token = token.empty() ? "t-" + hash : std::move(token);
   r.payload_hash = std::move(hash);
   r.expires_at = now + 24 * 3600 * 1000;
   r.in_progress_until = now + 60'000;
@@ -526,7 +528,9 @@ TEST_F(DynamodbStore, IdempotencyRecordsUseTheContractLayout) {
   EXPECT_EQ(*m->at("payloadHash").as_string(), "h");
   EXPECT_EQ(m->at("expiresAt").as_int64(), (now + 24 * 3600 * 1000) / 1000);
   EXPECT_EQ(m->at("inProgressUntil").as_int64(), now + 60'000);
-  ASSERT_TRUE(store->complete_idempotency(opts, "alice", "key-1", "resp", now + 1000).has_value());
+  EXPECT_EQ(*m->at("claimToken").as_string(), "t-h");
+  ASSERT_TRUE(
+      store->complete_idempotency(opts, "alice", "key-1", "t-h", "resp", now + 1000).has_value());
   m = raw("OWNER#alice", "IDEMPOTENCY#key-1");
   EXPECT_EQ(*m->at("status").as_string(), "COMPLETED");
   EXPECT_EQ(*m->at("response").as_string(), "resp");
@@ -546,8 +550,9 @@ TEST_F(DynamodbStore, ClaimIsExclusiveUntilCompletedThenReplays) {
   EXPECT_EQ(second->existing->payload_hash, "h1");
   EXPECT_EQ(second->existing->in_progress_until, now + 60'000);
 
-  ASSERT_TRUE(store->complete_idempotency(opts, "alice", "k", "stored", now + 24 * 3600 * 1000)
-                  .has_value());
+  ASSERT_TRUE(
+      store->complete_idempotency(opts, "alice", "k", "t-h1", "stored", now + 24 * 3600 * 1000)
+          .has_value());
   auto third = store->claim_idempotency(opts, "alice", "k", in_progress("h1", now), now + 120'000);
   ASSERT_TRUE(third.has_value());
   EXPECT_FALSE(third->claimed) << "a completed record is not stale when its claim timed out";
@@ -573,7 +578,7 @@ TEST_F(DynamodbStore, ClaimTakesOverAStaleInProgressRecord) {
 TEST_F(DynamodbStore, ClaimReplacesAnExpiredRecord) {
   const std::int64_t now = t0;
   ASSERT_TRUE(store->claim_idempotency(opts, "alice", "k", in_progress("h", now), now)->claimed);
-  ASSERT_TRUE(store->complete_idempotency(opts, "alice", "k", "r", now + 1000).has_value());
+  ASSERT_TRUE(store->complete_idempotency(opts, "alice", "k", "t-h", "r", now + 1000).has_value());
   EXPECT_FALSE(
       store->claim_idempotency(opts, "alice", "k", in_progress("h", now), now + 500)->claimed);
   auto later = now + 2000;
@@ -601,9 +606,49 @@ TEST_F(DynamodbStore, ConcurrentClaimsOfOneKeyLetExactlyOneWin) {
 
 TEST_F(DynamodbStore, ReleaseLetsTheKeyBeClaimedAgainAndCompletingAnUnknownKeyIsNotFound) {
   ASSERT_TRUE(store->claim_idempotency(opts, "alice", "k", in_progress("h", t0), t0)->claimed);
-  ASSERT_TRUE(store->release_idempotency(opts, "alice", "k").has_value());
+  ASSERT_TRUE(store->release_idempotency(opts, "alice", "k", "t-h").has_value());
   EXPECT_TRUE(store->claim_idempotency(opts, "alice", "k", in_progress("h", t0), t0)->claimed);
-  EXPECT_EQ(store->complete_idempotency(opts, "alice", "nope", "r", t0).error(), errc::not_found);
+  EXPECT_EQ(store->complete_idempotency(opts, "alice", "nope", "t-h", "r", t0).error(),
+            errc::not_found);
+  // Releasing what is not there is harmless.
+  EXPECT_TRUE(store->release_idempotency(opts, "alice", "never-claimed", "t-h").has_value());
+}
+
+TEST_F(DynamodbStore, AStalledClaimCanNeitherCompleteNorReleaseTheClaimThatTookOver) {
+  // A claims; A stalls past in_progress_until; B's retry takes the key over.
+  ASSERT_TRUE(store->claim_idempotency(opts, "alice", "k", in_progress("h", t0, "A"), t0)->claimed);
+  const std::int64_t later = t0 + 60'000;
+  ASSERT_TRUE(
+      store->claim_idempotency(opts, "alice", "k", in_progress("h", later, "B"), later)->claimed);
+
+  // A wakes up: its completion and its release both find B's claim and leave it alone.
+  auto completed = store->complete_idempotency(opts, "alice", "k", "A", "A's response", later + 1);
+  ASSERT_FALSE(completed.has_value());
+  EXPECT_EQ(completed.error(), errc::condition_failed);
+  auto released = store->release_idempotency(opts, "alice", "k", "A");
+  ASSERT_FALSE(released.has_value());
+  EXPECT_EQ(released.error(), errc::condition_failed);
+  auto m = raw("OWNER#alice", "IDEMPOTENCY#k");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(*m->at("status").as_string(), "INPROGRESS");
+  EXPECT_EQ(*m->at("claimToken").as_string(), "B");
+  EXPECT_EQ(m->at("inProgressUntil").as_int64(), later + 60'000);
+
+  // B completes as usual, and a retry replays B's response.
+  ASSERT_TRUE(
+      store->complete_idempotency(opts, "alice", "k", "B", "B's response", later + 24 * 3600 * 1000)
+          .has_value());
+  auto replay =
+      store->claim_idempotency(opts, "alice", "k", in_progress("h", later, "C"), later + 2);
+  ASSERT_TRUE(replay.has_value());
+  EXPECT_FALSE(replay->claimed);
+  ASSERT_TRUE(replay->existing.has_value());
+  EXPECT_EQ(replay->existing->status, idempotency_record::state::completed);
+  EXPECT_EQ(replay->existing->response, "B's response");
+  EXPECT_EQ(replay->existing->claim_token, "B");
+  // Completed, B's record still names B: A cannot release it either.
+  EXPECT_EQ(store->release_idempotency(opts, "alice", "k", "A").error(), errc::condition_failed);
+  EXPECT_TRUE(raw("OWNER#alice", "IDEMPOTENCY#k").has_value());
 }
 
 TEST_F(DynamodbStore, CursorSecretIsSharedByEveryOpenedStore) {
@@ -613,7 +658,8 @@ TEST_F(DynamodbStore, CursorSecretIsSharedByEveryOpenedStore) {
   auto other = open();
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(*other->cursor_secret(), *a);
-  auto m = raw("META", "CURSOR_SECRET");
+  EXPECT_EQ(store->cursor_key_id(), "us-east-1") << "the region, by default";
+  auto m = raw("META", "CURSOR_SECRET#us-east-1");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(*m->at("secret").as_string(), *a);
 }

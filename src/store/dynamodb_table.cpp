@@ -109,7 +109,10 @@ boost::system::result<dynamodb_init_report, std::string> init_dynamodb_table(
     }
   }
 
-  auto secret = dynamodb_detail::ensure_cursor_secret(client, options.table, deps.random);
+  auto key_id = dynamodb_detail::cursor_key_id_of(options);
+  if (!key_id)
+    return where(options) + ": " + key_id.error();
+  auto secret = dynamodb_detail::ensure_cursor_secret(client, options.table, *key_id, deps.random);
   if (!secret)
     return fail("cannot write the cursor secret to", secret.error());
   return report;

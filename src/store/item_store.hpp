@@ -47,6 +47,10 @@ struct idempotency_record {
   std::string response;                // the stored response, opaque to the store
   std::int64_t expires_at = 0;         // ms since the epoch: the record is gone after this
   std::int64_t in_progress_until = 0;  // ms: an in-progress claim older than this is stale
+  // A random token naming the claim that wrote the record. Completing or releasing names it,
+  // so a request that stalled past in_progress_until cannot touch the claim of the retry that
+  // took the key over (a fencing token).
+  std::string claim_token;
 };
 
 struct claim_outcome {
@@ -88,21 +92,37 @@ class item_store {
                                                   const idempotency_record& record,
                                                   std::int64_t now_ms) = 0;
 
-  // Marks a claimed key completed with its response.
+  // Marks the claim `claim_token` on the key completed with its response: not_found when the
+  // key has no record, condition_failed when another claim (another token) holds it now.
   virtual result<void> complete_idempotency(const call_options& opts, std::string_view owner,
-                                            std::string_view key, std::string_view response,
-                                            std::int64_t expires_at) = 0;
+                                            std::string_view key, std::string_view claim_token,
+                                            std::string_view response, std::int64_t expires_at) = 0;
 
-  // Gives up a claim so that a retry can run (the request failed and changed nothing).
+  // Gives up the claim `claim_token` so that a retry can run (the request failed and changed
+  // nothing). A key already gone is fine; condition_failed when another claim holds it, which
+  // is left alone.
   virtual result<void> release_idempotency(const call_options& opts, std::string_view owner,
-                                           std::string_view key) = 0;
+                                           std::string_view key, std::string_view claim_token) = 0;
 
   // Removes soft-deleted items and idempotency records whose time is up. Stores with native
   // expiry (DynamoDB TTL) may do nothing.
   virtual result<void> purge_expired(std::int64_t now_ms) = 0;
 
-  // The secret that signs list cursors, shared by every process using this store.
+  // The secret that signs list cursors, shared by every process using this store (in a region:
+  // see cursor_key_id).
   virtual result<std::string> cursor_secret() = 0;
+
+  // The id that cursors signed with cursor_secret() carry. Empty: the store has one key for
+  // everyone, and its cursors name none. A store replicated across regions has a key per region
+  // (docs/decisions/0021-cursor-keys-per-region.md).
+  virtual std::string cursor_key_id() { return {}; }
+
+  // The secret of the key `key_id` ("" = the one key of version 1 cursors) for a cursor signed
+  // elsewhere, or nullopt when there is no such key.
+  virtual result<std::optional<std::string>> cursor_key(const call_options& /*opts*/,
+                                                        std::string_view /*key_id*/) {
+    return std::optional<std::string>();
+  }
 };
 
 }  // namespace crud::store

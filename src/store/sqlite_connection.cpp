@@ -111,7 +111,8 @@ boost::system::result<std::unique_ptr<sqlite_connection>, std::string> sqlite_co
     const std::string& path, const settings& s) {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, flags, s.vfs.empty() ? nullptr : s.vfs.c_str());
   if (raw == nullptr) {
     return std::string(sqlite3_errstr(rc));
   }

@@ -70,6 +70,7 @@ class sqlite_connection {
     bool synchronous_full = true;
     int busy_timeout_ms = 5000;
     bool read_only = false;  // refuses writes (PRAGMA query_only)
+    std::string vfs;         // a registered SQLite VFS by name; empty for the default
   };
 
   // Opens (creating the file if needed), switches to WAL and applies `s`. The error is

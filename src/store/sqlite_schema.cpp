@@ -59,6 +59,11 @@ CREATE TABLE idempotency (
 
 CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
 )sql",
+    // 2: the token of the claim that holds an idempotency key (completing or releasing names
+    // it). A record written before has none, so no request of this version can complete it.
+    R"sql(
+ALTER TABLE idempotency ADD COLUMN claim_token TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Runs `apply` inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure.

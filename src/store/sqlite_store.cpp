@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "store/sqlite_connection.hpp"
+#include "store/sqlite_read_pool.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_writer.hpp"
 
@@ -67,13 +67,15 @@ core::item read_item(const sqlite_statement& row) {
   return item;
 }
 
-// After a conditional write matched no row: was the item missing, or at another version?
-error_code missing_or_stale(sqlite_connection& db, std::string_view owner, std::string_view id) {
-  auto stmt = db.prepare("SELECT 1 FROM items WHERE owner = ?1 AND id = ?2");
+// Whether the row `select` (bound to owner and key) finds exists: condition_failed when it does
+// (the conditional write lost), not_found when not.
+error_code held_or_absent(sqlite_connection& db, const char* select, std::string_view owner,
+                          std::string_view key) {
+  auto stmt = db.prepare(select);
   if (!stmt) {
     return sqlite_failure(db.last_error());
   }
-  switch (const int rc = stmt->bind(1, owner).bind(2, id).step()) {
+  switch (const int rc = stmt->bind(1, owner).bind(2, key).step()) {
     case SQLITE_ROW:
       return errc::condition_failed;
     case SQLITE_DONE:
@@ -81,6 +83,17 @@ error_code missing_or_stale(sqlite_connection& db, std::string_view owner, std::
     default:
       return sqlite_failure(rc);
   }
+}
+
+// After a conditional write matched no row: was the item missing, or at another version?
+error_code missing_or_stale(sqlite_connection& db, std::string_view owner, std::string_view id) {
+  return held_or_absent(db, "SELECT 1 FROM items WHERE owner = ?1 AND id = ?2", owner, id);
+}
+
+// After a fenced idempotency write matched no row: was the key free, or held by another claim?
+error_code idempotency_not_held(sqlite_connection& db, std::string_view owner,
+                                std::string_view key) {
+  return held_or_absent(db, "SELECT 1 FROM idempotency WHERE owner = ?1 AND key = ?2", owner, key);
 }
 
 const char* status_text(idempotency_record::state s) {
@@ -108,48 +121,6 @@ result<T> write(sqlite_writer& writer, F body) {
   return std::move(*o.out);
 }
 
-// Read connections, lent to one caller at a time. WAL lets them read while the writer writes.
-class read_pool {
- public:
-  class lease {
-   public:
-    lease(read_pool& pool, std::unique_ptr<sqlite_connection> conn) noexcept
-        : pool_(pool), conn_(std::move(conn)) {}
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-    ~lease() { pool_.give_back(std::move(conn_)); }
-    sqlite_connection& operator*() const noexcept { return *conn_; }
-
-   private:
-    read_pool& pool_;
-    std::unique_ptr<sqlite_connection> conn_;
-  };
-
-  void add(std::unique_ptr<sqlite_connection> conn) { idle_.push_back(std::move(conn)); }
-
-  lease acquire() {
-    std::unique_lock lock(mutex_);
-    available_.wait(lock, [&] { return !idle_.empty(); });
-    auto conn = std::move(idle_.back());
-    idle_.pop_back();
-    return {*this, std::move(conn)};
-  }
-
- private:
-  void give_back(std::unique_ptr<sqlite_connection> conn) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      // Cannot throw: the vector's capacity already holds every connection.
-      idle_.push_back(std::move(conn));
-    }
-    available_.notify_one();
-  }
-
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<sqlite_connection>> idle_;
-};
-
 }  // namespace
 
 struct sqlite_store::impl {
@@ -157,7 +128,7 @@ struct sqlite_store::impl {
   // Declared first so that it is destroyed last: it drains its queue, then closes the write
   // connection after the readers, and the last connection to close checkpoints the WAL.
   std::unique_ptr<sqlite_writer> writer;
-  read_pool readers;
+  std::unique_ptr<sqlite_read_pool> readers;
 };
 
 sqlite_store::sqlite_store(std::unique_ptr<impl> impl) noexcept : impl_(std::move(impl)) {}
@@ -199,12 +170,15 @@ result<void> sqlite_store::create_item(const call_options&, std::string_view own
 result<core::item> sqlite_store::get_item(const call_options&, std::string_view owner,
                                           std::string_view id) {
   return guarded([&]() -> result<core::item> {
-    auto conn = impl_->readers.acquire();
-    auto stmt = (*conn).prepare(
+    auto conn = impl_->readers->acquire();
+    if (!conn) {
+      return make_error_code(errc::unavailable);
+    }
+    auto stmt = (*conn)->prepare(
         "SELECT id, name, description, created_at, updated_at, version, deleted_at "
         "FROM items WHERE owner = ?1 AND id = ?2");
     if (!stmt) {
-      return sqlite_failure((*conn).last_error());
+      return sqlite_failure((*conn)->last_error());
     }
     switch (const int rc = stmt->bind(1, owner).bind(2, id).step()) {
       case SQLITE_ROW:
@@ -223,12 +197,15 @@ result<item_page> sqlite_store::list_items(const call_options&, std::string_view
     // One row beyond the page tells whether more follow.
     constexpr auto max_limit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
     const auto fetch = static_cast<std::int64_t>(limit >= max_limit ? max_limit : limit + 1);
-    auto conn = impl_->readers.acquire();
-    auto stmt = (*conn).prepare(
+    auto conn = impl_->readers->acquire();
+    if (!conn) {
+      return make_error_code(errc::unavailable);
+    }
+    auto stmt = (*conn)->prepare(
         "SELECT id, name, description, created_at, updated_at, version, deleted_at "
         "FROM items WHERE owner = ?1 AND id > ?2 AND deleted_at IS NULL ORDER BY id LIMIT ?3");
     if (!stmt) {
-      return sqlite_failure((*conn).last_error());
+      return sqlite_failure((*conn)->last_error());
     }
     stmt->bind(1, owner).bind(2, after_id).bind(3, fetch);
     item_page page;
@@ -318,8 +295,8 @@ result<claim_outcome> sqlite_store::claim_idempotency(const call_options&, std::
           // other claim can slip in between.
           {
             auto stmt = db.prepare(
-                "SELECT status, payload_hash, response, expires_at, in_progress_until "
-                "FROM idempotency WHERE owner = ?1 AND key = ?2");
+                "SELECT status, payload_hash, response, expires_at, in_progress_until, "
+                "claim_token FROM idempotency WHERE owner = ?1 AND key = ?2");
             if (!stmt) {
               return sqlite_failure(db.last_error());
             }
@@ -336,6 +313,7 @@ result<claim_outcome> sqlite_store::claim_idempotency(const call_options&, std::
               existing.response = stmt->column_text(2);
               existing.expires_at = stmt->column_int64(3);
               existing.in_progress_until = stmt->column_int64(4);
+              existing.claim_token = stmt->column_text(5);
               const bool expired = existing.expires_at <= now_ms;
               const bool stale = existing.status == idempotency_record::state::in_progress &&
                                  existing.in_progress_until <= now_ms;
@@ -348,10 +326,11 @@ result<claim_outcome> sqlite_store::claim_idempotency(const call_options&, std::
           }
           auto stmt = db.prepare(
               "INSERT INTO idempotency (owner, key, status, payload_hash, response, expires_at, "
-              "in_progress_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+              "in_progress_until, claim_token) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
               "ON CONFLICT (owner, key) DO UPDATE SET status = excluded.status, "
               "payload_hash = excluded.payload_hash, response = excluded.response, "
-              "expires_at = excluded.expires_at, in_progress_until = excluded.in_progress_until");
+              "expires_at = excluded.expires_at, in_progress_until = excluded.in_progress_until, "
+              "claim_token = excluded.claim_token");
           if (!stmt) {
             return sqlite_failure(db.last_error());
           }
@@ -362,6 +341,7 @@ result<claim_outcome> sqlite_store::claim_idempotency(const call_options&, std::
                              .bind_blob(5, record.response)
                              .bind(6, record.expires_at)
                              .bind(7, record.in_progress_until)
+                             .bind(8, record.claim_token)
                              .run();
           if (rc != SQLITE_OK) {
             return sqlite_failure(rc);
@@ -372,23 +352,28 @@ result<claim_outcome> sqlite_store::claim_idempotency(const call_options&, std::
 }
 
 result<void> sqlite_store::complete_idempotency(const call_options&, std::string_view owner,
-                                                std::string_view key, std::string_view response,
+                                                std::string_view key, std::string_view claim_token,
+                                                std::string_view response,
                                                 std::int64_t expires_at) {
   return guarded([&] {
     return write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
       auto stmt = db.prepare(
-          "UPDATE idempotency SET status = 'completed', response = ?3, expires_at = ?4 "
-          "WHERE owner = ?1 AND key = ?2");
+          "UPDATE idempotency SET status = 'completed', response = ?4, expires_at = ?5 "
+          "WHERE owner = ?1 AND key = ?2 AND claim_token = ?3");
       if (!stmt) {
         return sqlite_failure(db.last_error());
       }
-      const int rc =
-          stmt->bind(1, owner).bind(2, key).bind_blob(3, response).bind(4, expires_at).run();
+      const int rc = stmt->bind(1, owner)
+                         .bind(2, key)
+                         .bind(3, claim_token)
+                         .bind_blob(4, response)
+                         .bind(5, expires_at)
+                         .run();
       if (rc != SQLITE_OK) {
         return sqlite_failure(rc);
       }
       if (db.changes() == 0) {
-        return errc::not_found;
+        return idempotency_not_held(db, owner, key);
       }
       return {};
     });
@@ -396,16 +381,24 @@ result<void> sqlite_store::complete_idempotency(const call_options&, std::string
 }
 
 result<void> sqlite_store::release_idempotency(const call_options&, std::string_view owner,
-                                               std::string_view key) {
-  // Releasing a key that is already gone is not an error: the caller wanted it gone.
+                                               std::string_view key, std::string_view claim_token) {
   return guarded([&] {
     return write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
-      auto stmt = db.prepare("DELETE FROM idempotency WHERE owner = ?1 AND key = ?2");
+      auto stmt =
+          db.prepare("DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND claim_token = ?3");
       if (!stmt) {
         return sqlite_failure(db.last_error());
       }
-      if (const int rc = stmt->bind(1, owner).bind(2, key).run(); rc != SQLITE_OK) {
+      const int rc = stmt->bind(1, owner).bind(2, key).bind(3, claim_token).run();
+      if (rc != SQLITE_OK) {
         return sqlite_failure(rc);
+      }
+      if (db.changes() == 0) {
+        // Releasing a key that is already gone is not an error: the caller wanted it gone.
+        const error_code held = idempotency_not_held(db, owner, key);
+        if (held == errc::not_found)
+          return {};
+        return held;
       }
       return {};
     });
@@ -457,6 +450,7 @@ boost::system::result<std::unique_ptr<item_store>, std::string> open_sqlite_stor
 
     sqlite_connection::settings settings;
     settings.synchronous_full = options.synchronous_full;
+    settings.vfs = options.vfs;
     settings.busy_timeout_ms = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
         options.busy_timeout.count(), 0, std::numeric_limits<int>::max()));
 
@@ -471,13 +465,10 @@ boost::system::result<std::unique_ptr<item_store>, std::string> open_sqlite_stor
 
     auto state = std::make_unique<sqlite_store::impl>();
     state->secret = std::move(*secret);
-    settings.read_only = true;
-    for (std::size_t i = 0; i < std::max<std::size_t>(options.read_connections, 1); ++i) {
-      auto read_conn = sqlite_connection::open(path, settings);
-      if (!read_conn) {
-        return prefix + read_conn.error();
-      }
-      state->readers.add(std::move(*read_conn));
+    state->readers = std::make_unique<sqlite_read_pool>(path, settings);
+    if (auto opened = state->readers->open(std::max<std::size_t>(options.read_connections, 1));
+        !opened) {
+      return prefix + opened.error();
     }
     state->writer = std::make_unique<sqlite_writer>(std::move(*write_conn), options.max_batch);
     return std::unique_ptr<item_store>(std::make_unique<sqlite_store>(std::move(state)));

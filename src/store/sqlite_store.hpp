@@ -3,7 +3,8 @@
 // runs in WAL mode with synchronous=FULL by default, so an acknowledged write survives a crash
 // or power loss. Writes go through one writer thread that folds concurrent writes into one
 // durable commit (group commit, see sqlite_writer.hpp); reads use a pool of connections that
-// run alongside the writer. Opening migrates the schema, and opening again is harmless.
+// run alongside the writer and never make a reader wait (sqlite_read_pool.hpp). Opening
+// migrates the schema, and opening again is harmless.
 
 #include <chrono>
 #include <cstddef>
@@ -25,7 +26,10 @@ struct sqlite_options {
   bool synchronous_full = true;
   std::chrono::milliseconds busy_timeout{5000};
   std::size_t max_batch = 512;       // most writes folded into one commit
-  std::size_t read_connections = 8;  // pool size for readers
+  std::size_t read_connections = 8;  // readers opened up front; the pool opens more when busy
+  // A registered SQLite VFS by name, for every connection; empty for the default. Tests use it
+  // to open the store on a fault-injecting one (tests/support/power_cut_vfs.hpp).
+  std::string vfs;
 };
 
 // How group commit is doing, for tests and metrics.
@@ -55,10 +59,10 @@ class sqlite_store final : public item_store {
                                           std::string_view key, const idempotency_record& record,
                                           std::int64_t now_ms) override;
   result<void> complete_idempotency(const call_options& opts, std::string_view owner,
-                                    std::string_view key, std::string_view response,
-                                    std::int64_t expires_at) override;
+                                    std::string_view key, std::string_view claim_token,
+                                    std::string_view response, std::int64_t expires_at) override;
   result<void> release_idempotency(const call_options& opts, std::string_view owner,
-                                   std::string_view key) override;
+                                   std::string_view key, std::string_view claim_token) override;
   result<void> purge_expired(std::int64_t now_ms) override;
   result<std::string> cursor_secret() override;
 

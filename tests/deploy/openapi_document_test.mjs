@@ -43,13 +43,15 @@ const EXPECTED_FUNCTION = {
   "DELETE /items/{id}": "DeleteFunction",
 };
 
+// The function an integration invokes, through its `live` alias (template.yaml's
+// AutoPublishAlias, which provisioned concurrency attaches to); null for anything else.
 function functionOfUri(uri) {
   const sub = uri?.["Fn::Sub"];
   if (typeof sub !== "string") return null;
-  if (!/^arn:\$\{AWS::Partition\}:apigateway:\$\{AWS::Region\}:lambda:path\/2015-03-31\/functions\/\$\{\w+\.Arn\}\/invocations$/.test(sub)) {
+  if (!/^arn:\$\{AWS::Partition\}:apigateway:\$\{AWS::Region\}:lambda:path\/2015-03-31\/functions\/\$\{\w+\.Alias\}\/invocations$/.test(sub)) {
     return null;
   }
-  return sub.match(/functions\/\$\{(\w+)\.Arn\}/)[1];
+  return sub.match(/functions\/\$\{(\w+)\.Alias\}/)[1];
 }
 
 // Every problem with the document's integrations, as strings.

@@ -16,7 +16,33 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 import cfn  # noqa: E402
 
-TABLE_ARN = {"Fn::GetAtt": ["ItemsTable", "Arn"]}
+# The table in the function's own Region only: this stack's table, or (ExistingTableName) the
+# replica here of the global table another Region's stack owns.
+TABLE_ARN_FORMAT = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}"
+
+
+def table_arn(table=None):
+    return {"Fn::Sub": [TABLE_ARN_FORMAT, {"Table": table or {"Ref": "ItemsTable"}}]}
+
+
+TABLE_ARN = table_arn()
+OTHER_TABLE = "crud-api-ItemsTable-ABC123"
+# The deployments README "Multi-region" describes: the table's home Region with two replicas and
+# every optional feature on, and another Region's stack on that table.
+ALL_ON = {"ReplicaRegions": "eu-west-1,ap-southeast-2", "CreateProvisionedConcurrency": "1",
+          "ReadProvisionedConcurrency": "3", "UpdateProvisionedConcurrency": "1",
+          "DeleteProvisionedConcurrency": "2", "ApiCacheSize": "0.5", "ApiCacheTtlSeconds": "30",
+          "DomainName": "api.example.com", "HostedZoneId": "Z0123456789ABC",
+          "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+          "AlarmEmail": "ops@example.com", "AuthType": "COGNITO"}
+OTHER_REGION = {"ExistingTableName": OTHER_TABLE, "DomainName": "api.example.com",
+                "HostedZoneId": "Z0123456789ABC",
+                "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/def"}
+
+
+def function_of(ref):
+    """The function behind a Ref: the function itself or its `live` alias."""
+    return ref[:-len("Aliaslive")] if ref.endswith("Aliaslive") else ref
 
 # CONTRACT §1 (Handler names) and the DynamoDB calls of each function's operations
 # (template.yaml's comment above the functions says which call needs which action).
@@ -40,7 +66,7 @@ def resources(out, type_):
 
 
 # ------------------------------------------------------------------------- least privilege
-def least_privilege_problems(out):
+def least_privilege_problems(out, table=TABLE_ARN):
     problems = []
     lambdas = resources(out, "AWS::Lambda::Function")
     for name, want in FUNCTIONS.items():
@@ -62,8 +88,8 @@ def least_privilege_problems(out):
                     continue
                 if "NotAction" in s or "NotResource" in s:
                     problems.append(f"{name}: NotAction/NotResource")
-                if as_list(s.get("Resource")) != [TABLE_ARN]:
-                    problems.append(f"{name}: {s.get('Sid')} reaches {s.get('Resource')}, not just the table")
+                if as_list(s.get("Resource")) != [table]:
+                    problems.append(f"{name}: {s.get('Sid')} reaches {s.get('Resource')}, not just the table here")
                 actions = set()
                 for a in as_list(s["Action"]):
                     if not a.startswith("dynamodb:") or "*" in a:
@@ -90,7 +116,7 @@ def integrated_routes(body):
             integration = op.get("x-amazon-apigateway-integration") if isinstance(op, dict) else None
             if not integration or integration.get("type") != "aws_proxy":
                 continue
-            fn = re.search(r"functions/\$\{(\w+)\.Arn\}", integration["uri"]["Fn::Sub"]).group(1)
+            fn = re.search(r"functions/\$\{(\w+)\}/", integration["uri"]["Fn::Sub"]).group(1)
             verb = "*" if method == "x-amazon-apigateway-any-method" else method.upper()
             routes.setdefault(fn, []).append((verb, path))
     return routes
@@ -103,6 +129,8 @@ def permission_problems(out):
     for name, perm in resources(out, "AWS::Lambda::Permission").items():
         p = perm["Properties"]
         fn = p["FunctionName"].get("Ref")
+        if fn not in out["Resources"] or out["Resources"][fn]["Type"] != "AWS::Lambda::Alias":
+            problems.append(f"{name}: lets API Gateway invoke {fn}, not a function's live alias")
         sub = p.get("SourceArn", {}).get("Fn::Sub", "")
         prefix = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/"
         if p.get("Principal") != "apigateway.amazonaws.com" or p.get("Action") != "lambda:InvokeFunction" \
@@ -111,12 +139,14 @@ def permission_problems(out):
             continue
         perms.setdefault(fn, []).append(sub[len(prefix):])
     for fn, routes in integrated_routes(body).items():
+        if out["Resources"].get(fn, {}).get("Type") != "AWS::Lambda::Alias":
+            problems.append(f"{routes[0][0]} {routes[0][1]}: API Gateway calls {fn}, not a live alias")
         for verb, path in routes:
             concrete = "dev/" + verb + re.sub(r"\{[^}]+\}", "item_x", path)
             if not any(fnmatch.fnmatchcase(concrete, pattern) for pattern in perms.get(fn, [])):
                 problems.append(f"{verb} {path}: {fn} may not be invoked for it ({perms.get(fn)})")
     for fn in perms:
-        if fn not in FUNCTIONS:
+        if function_of(fn) not in FUNCTIONS:
             problems.append(f"{fn}: invocable by API Gateway but not an API function")
     return problems
 
@@ -272,11 +302,238 @@ def retained_problems(out):
     return problems
 
 
+# --------------------------------------------------------------------------- global table
+REPLICA_PITR = {"PointInTimeRecoveryEnabled": True}
+
+
+def table_problems(out, regions, existing=None):
+    """`regions`: the replicas expected besides this stack's Region. `existing`: the name of the
+    table another Region's stack owns, when this stack creates none."""
+    problems = []
+    r = out["Resources"]
+    tables = {k: v for k, v in r.items() if v["Type"].startswith("AWS::DynamoDB::")}
+    env_name = r["ReadFunction"]["Properties"]["Environment"]["Variables"]["TABLE_NAME"]
+    if existing:
+        if tables:
+            problems.append(f"ExistingTableName set, yet the stack declares {list(tables)}")
+        if env_name != existing:
+            problems.append(f"TABLE_NAME is {env_name}, not {existing}")
+        for name, alarm in resources(out, "AWS::CloudWatch::Alarm").items():
+            for node, _ in cfn.walk(alarm):
+                if isinstance(node, dict) and node.get("Name") == "TableName" and node.get("Value") != existing:
+                    problems.append(f"{name}: watches table {node.get('Value')}")
+        return problems
+    if list(tables) != ["ItemsTable"] or tables["ItemsTable"]["Type"] != "AWS::DynamoDB::GlobalTable":
+        return problems + [f"tables {[(k, v['Type']) for k, v in tables.items()]}, not one GlobalTable"]
+    table = tables["ItemsTable"]
+    p = table["Properties"]
+    if table.get("DeletionPolicy") != "Retain" or table.get("UpdateReplacePolicy") != "Retain":
+        problems.append("the table is not retained")
+    if env_name != {"Ref": "ItemsTable"}:
+        problems.append(f"TABLE_NAME is {env_name}")
+    if p.get("KeySchema") != [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}] \
+            or p.get("AttributeDefinitions") != [{"AttributeName": "pk", "AttributeType": "S"},
+                                                {"AttributeName": "sk", "AttributeType": "S"}]:
+        problems.append("keys are not CONTRACT §4's pk/sk strings")
+    if p.get("BillingMode") != "PAY_PER_REQUEST":
+        problems.append("not on demand")
+    if p.get("TimeToLiveSpecification") != {"AttributeName": "expiresAt", "Enabled": True}:
+        problems.append("TTL is not on expiresAt")
+    if p.get("SSESpecification") != {"SSEEnabled": True, "SSEType": "KMS"}:
+        problems.append("no KMS encryption")
+    replicas = p.get("Replicas", [])
+    got = [x.get("Region") for x in replicas]
+    if got != [{"Ref": "AWS::Region"}] + list(regions):
+        problems.append(f"replicas in {got}, expected this Region and {regions}")
+    for x in replicas:
+        if x.get("PointInTimeRecoverySpecification") != REPLICA_PITR:
+            problems.append(f"replica {x.get('Region')} has no PITR")
+    stream = p.get("StreamSpecification")
+    if regions and stream != {"StreamViewType": "NEW_AND_OLD_IMAGES"}:
+        problems.append("replicas without the stream replication needs")
+    if not regions and stream is not None:
+        problems.append("one Region, yet a stream (an imported plain table has none)")
+    return problems
+
+
+# ---------------------------------------------------------------------------- API cache
+def cache_problems(out, size=None, ttl=None):
+    problems = []
+    (stage,) = resources(out, "AWS::ApiGateway::Stage").values()
+    p = stage["Properties"]
+    if bool(p.get("CacheClusterEnabled")) != (size is not None) or p.get("CacheClusterSize") != size:
+        problems.append(f"cache cluster {p.get('CacheClusterEnabled')} {p.get('CacheClusterSize')}, expected {size}")
+    cached = []
+    for m in p.get("MethodSettings", []):
+        if m.get("CachingEnabled"):
+            cached.append((m["HttpMethod"], m["ResourcePath"]))
+            if str(m.get("CacheTtlInSeconds")) != str(ttl) or m.get("CacheDataEncrypted") is not True:
+                problems.append(f"{m['ResourcePath']}: TTL {m.get('CacheTtlInSeconds')}, encrypted {m.get('CacheDataEncrypted')}")
+        elif m["ResourcePath"] == "/*" and m.get("CachingEnabled") is not False:
+            problems.append("caching is not off explicitly for every other method (API Gateway caches GETs by default)")
+    if cached != ([("GET", "/~1items~1{id}")] if size else []):
+        problems.append(f"cached methods {cached}")
+    body = out["Resources"]["Api"]["Properties"]["Body"]
+    for path, item in body["paths"].items():
+        for method, op in item.items():
+            keys = (op.get("x-amazon-apigateway-integration") or {}).get("cacheKeyParameters") if isinstance(op, dict) else None
+            if (path, method) == ("/items/{id}", "get"):
+                for key in ("method.request.path.id", "method.request.header.Authorization",
+                            "method.request.header.If-None-Match"):
+                    if key not in (keys or []):
+                        problems.append(f"GET /items/{{id}}: the cache key lacks {key}")
+                params = [body["components"]["parameters"][x["$ref"].rsplit("/", 1)[1]] if "$ref" in x else x
+                          for x in op.get("parameters", []) + item.get("parameters", [])]
+                declared = {(x.get("in"), x.get("name")) for x in params}
+                for key in keys or []:
+                    _, _, where, name = key.split(".", 3)
+                    if (where if where != "querystring" else "query", name) not in declared:
+                        problems.append(f"GET /items/{{id}}: cache key {key} is not a declared parameter")
+            elif keys:
+                problems.append(f"{method.upper()} {path} has cache keys {keys}")
+    return problems
+
+
+# ------------------------------------------------------------------ provisioned concurrency
+def concurrency_problems(out, wanted):
+    """`wanted`: {function: provisioned concurrency}, 0 for none."""
+    problems = []
+    r = out["Resources"]
+    alarms = resources(out, "AWS::CloudWatch::Alarm")
+    for fn, n in wanted.items():
+        alias = r.get(fn + "Aliaslive")
+        if not alias or alias["Type"] != "AWS::Lambda::Alias" or alias["Properties"]["FunctionName"] != {"Ref": fn}:
+            problems.append(f"{fn}: no live alias")
+            continue
+        config = alias["Properties"].get("ProvisionedConcurrencyConfig")
+        if (str(config["ProvisionedConcurrentExecutions"]) if config else "0") != str(n):
+            problems.append(f"{fn}: provisioned concurrency {config}, expected {n}")
+        spill = [a for a in alarms.values() if a["Properties"].get("MetricName") == "ProvisionedConcurrencySpilloverInvocations"
+                 and {"Name": "FunctionName", "Value": {"Ref": fn}} in a["Properties"]["Dimensions"]]
+        if bool(spill) != bool(int(n)):
+            problems.append(f"{fn}: {len(spill)} spillover alarms with provisioned concurrency {n}")
+        for a in spill:
+            if {"Name": "Resource", "Value": {"Fn::Sub": "${" + fn + "}:live"}} not in a["Properties"]["Dimensions"]:
+                problems.append(f"{fn}: the spillover alarm does not watch the live alias")
+        for a in alarms.values():
+            if a["Properties"].get("MetricName") in ("Errors", "Throttles") and a["Properties"].get("Namespace") == "AWS/Lambda" \
+                    and {"Name": "FunctionName", "Value": {"Ref": fn}} in a["Properties"].get("Dimensions", []) \
+                    and len(a["Properties"]["Dimensions"]) != 1:
+                problems.append(f"{fn}: an {a['Properties']['MetricName']} alarm on one alias or version only")
+    return problems
+
+
+# ------------------------------------------------------------------------- custom domain
+DOMAIN_TYPES = {"AWS::ApiGateway::DomainName", "AWS::ApiGateway::BasePathMapping", "AWS::Route53::RecordSet"}
+
+
+def domain_problems(out, domain=None):
+    r = out["Resources"]
+    present = {k: v for k, v in r.items() if v["Type"] in DOMAIN_TYPES}
+    if not domain:
+        return [f"no custom domain asked for, yet {list(present)}"] if present else []
+    problems = []
+    by_type = {v["Type"]: (k, v["Properties"]) for k, v in present.items()}
+    if set(by_type) != DOMAIN_TYPES or len(present) != 3:
+        return [f"custom domain resources {list(present)}"]
+    name, d = by_type["AWS::ApiGateway::DomainName"]
+    if d.get("DomainName") != domain or d.get("EndpointConfiguration") != {"Types": ["REGIONAL"]} \
+            or "RegionalCertificateArn" not in d or d.get("SecurityPolicy") != "TLS_1_2":
+        problems.append(f"domain name {d}")
+    _, m = by_type["AWS::ApiGateway::BasePathMapping"]
+    (stage_name,) = resources(out, "AWS::ApiGateway::Stage")
+    if m.get("DomainName") != {"Ref": name} or m.get("RestApiId") != {"Ref": "Api"} or m.get("Stage") != {"Ref": stage_name}:
+        problems.append(f"base path mapping {m}")
+    _, rec = by_type["AWS::Route53::RecordSet"]
+    alias = rec.get("AliasTarget", {})
+    if rec.get("Name") != domain or rec.get("Type") != "A" or rec.get("Region") != {"Ref": "AWS::Region"} \
+            or not rec.get("SetIdentifier") or "Weight" in rec or "Failover" in rec \
+            or alias.get("DNSName") != {"Fn::GetAtt": [name, "RegionalDomainName"]} \
+            or alias.get("HostedZoneId") != {"Fn::GetAtt": [name, "RegionalHostedZoneId"]}:
+        problems.append(f"not a latency record aliasing this Region's domain: {rec}")
+    return problems
+
+
 class Translated(unittest.TestCase):
     def assertCatches(self, problems, *fragments):
         self.assertTrue(problems, "the check did not notice the broken copy")
         for fragment in fragments:
             self.assertTrue(any(fragment in p for p in problems), f"{fragment!r} not in {problems}")
+
+    # ------------------------------------------------------------------- multi-region and ops
+    @classmethod
+    def setUpClass(cls):
+        cls.default = cfn.deployed()
+        cls.all_on = cfn.deployed(ALL_ON)
+        cls.other_region = cfn.deployed(OTHER_REGION)
+
+    def test_the_table_is_a_global_table_with_its_replicas(self):
+        self.assertEqual(table_problems(self.default, []), [])
+        self.assertEqual(table_problems(self.all_on, ["eu-west-1", "ap-southeast-2"]), [])
+        self.assertEqual(table_problems(self.other_region, [], existing=OTHER_TABLE), [])
+        four = "eu-west-1,eu-central-1,ap-southeast-2,sa-east-1"
+        self.assertEqual(table_problems(cfn.deployed({"ReplicaRegions": four}), four.split(",")), [])
+        broken = cfn.template()
+        del broken["Resources"]["ItemsTable"]["Properties"]["Replicas"][2]
+        self.assertCatches(table_problems(cfn.deployed(ALL_ON, tmpl=broken), ["eu-west-1", "ap-southeast-2"]), "replicas in")
+        broken = cfn.template()
+        broken["Resources"]["ItemsTable"]["Properties"]["StreamSpecification"] = {"StreamViewType": "KEYS_ONLY"}
+        self.assertCatches(table_problems(cfn.deployed(tmpl=broken), []), "stream")
+        broken = cfn.template()
+        broken["Resources"]["TableSystemErrorsAlarm"]["Properties"]["Metrics"][1]["MetricStat"]["Metric"]["Dimensions"][0]["Value"] = {"Ref": "ItemsTable"}
+        self.assertCatches(table_problems(cfn.deployed(OTHER_REGION, tmpl=broken), [], existing=OTHER_TABLE), "TableSystemErrorsAlarm")
+
+    def test_each_function_reaches_the_table_in_its_own_region_only(self):
+        self.assertEqual(least_privilege_problems(self.all_on), [])
+        self.assertEqual(least_privilege_problems(self.other_region, table_arn(OTHER_TABLE)), [])
+        broken = cfn.template()
+        statement = broken["Resources"]["ReadFunction"]["Properties"]["Policies"][0]["Statement"][0]
+        statement["Resource"]["Fn::Sub"][0] = statement["Resource"]["Fn::Sub"][0].replace("${AWS::Region}", "*")
+        self.assertCatches(least_privilege_problems(cfn.deployed(ALL_ON, tmpl=broken)), "ReadFunction")
+
+    def test_api_gateway_invokes_the_live_aliases_in_every_deployment(self):
+        for name, out in (("default", self.default), ("all on", self.all_on), ("other Region", self.other_region)):
+            with self.subTest(deployment=name):
+                self.assertEqual(permission_problems(out), [])
+        broken = cfn.template()
+        broken["Resources"]["UpdateFunctionApiPermission"]["Properties"]["FunctionName"] = {"Ref": "UpdateFunction"}
+        self.assertCatches(permission_problems(cfn.deployed(tmpl=broken)), "UpdateFunctionApiPermission")
+
+    def test_provisioned_concurrency_keeps_the_alias_warm_and_alarms_on_it(self):
+        self.assertEqual(concurrency_problems(self.default, dict.fromkeys(FUNCTIONS, 0)), [])
+        want = {"CreateFunction": 1, "ReadFunction": 3, "UpdateFunction": 1, "DeleteFunction": 2}
+        self.assertEqual(concurrency_problems(self.all_on, want), [])
+        broken = cfn.template()
+        broken["Resources"]["ReadFunctionSpilloverAlarm"]["Properties"]["Dimensions"].pop()
+        self.assertCatches(concurrency_problems(cfn.deployed(ALL_ON, tmpl=broken), want), "live alias")
+
+    def test_only_get_item_is_cached_and_its_key_includes_the_caller(self):
+        self.assertEqual(cache_problems(self.default), [])
+        self.assertEqual(cache_problems(self.all_on, size="0.5", ttl="30"), [])
+        broken = cfn.template()
+        del broken["Resources"]["Api"]["Properties"]["MethodSettings"][0]["CachingEnabled"]
+        self.assertCatches(cache_problems(cfn.deployed(ALL_ON, tmpl=broken), size="0.5", ttl="30"), "off explicitly")
+        broken = cfn.template()
+        broken["Resources"]["Api"]["Properties"]["MethodSettings"][1]["Fn::If"][1]["ResourcePath"] = "/~1items"
+        self.assertCatches(cache_problems(cfn.deployed(ALL_ON, tmpl=broken), size="0.5", ttl="30"), "cached methods")
+        doc = cfn.openapi()
+        doc["paths"]["/items/{id}"]["get"]["x-amazon-apigateway-integration"]["cacheKeyParameters"].remove(
+            "method.request.header.Authorization")
+        doc["paths"]["/items"]["get"]["x-amazon-apigateway-integration"]["cacheKeyParameters"] = ["method.request.querystring.limit"]
+        self.assertCatches(cache_problems(cfn.deployed(ALL_ON, doc=doc), size="0.5", ttl="30"),
+                           "lacks method.request.header.Authorization", "GET /items has cache keys")
+
+    def test_the_custom_domain_routes_by_latency_to_this_region(self):
+        self.assertEqual(domain_problems(self.default), [])
+        self.assertEqual(domain_problems(self.all_on, "api.example.com"), [])
+        self.assertEqual(domain_problems(self.other_region, "api.example.com"), [])
+        broken = cfn.template()
+        del broken["Resources"]["CustomDomainLatencyRecord"]["Properties"]["Region"]
+        self.assertCatches(domain_problems(cfn.deployed(ALL_ON, tmpl=broken), "api.example.com"), "latency record")
+
+    def test_the_saved_queries_exist_whatever_the_parameters(self):
+        for out in (self.default, self.all_on, self.other_region):
+            self.assertEqual(len(resources(out, "AWS::Logs::QueryDefinition")), 5)
 
     def test_each_function_gets_exactly_its_dynamodb_actions(self):
         self.assertEqual(least_privilege_problems(cfn.deployed()), [])

@@ -16,7 +16,11 @@ const FUNCTIONS = {
   UpdateFunction: { handler: "update", actions: ["GetItem", "PutItem"] },
   DeleteFunction: { handler: "delete", actions: ["DeleteItem", "GetItem", "PutItem"] },
 };
-const TABLE_ARN = { "Fn::GetAtt": ["ItemsTable", "Arn"] };
+// The table (or, in another Region's stack, the replica it names) in the function's own Region.
+const TABLE_NAME = { "Fn::If": ["OwnsTable", { Ref: "ItemsTable" }, { Ref: "ExistingTableName" }] };
+const TABLE_ARN = {
+  "Fn::Sub": ["arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}", { Table: TABLE_NAME }],
+};
 const asList = (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function statementsOf(fn) {
@@ -105,7 +109,7 @@ function functionProblems(t) {
     if (p.Tracing !== "Active") problems.push(`${name}: Tracing ${p.Tracing}`);
     if (fn.Metadata?.BuildMethod !== "makefile") problems.push(`${name}: BuildMethod`);
     if (env.CRUD_STORE !== "dynamodb") problems.push(`${name}: CRUD_STORE`);
-    if (JSON.stringify(env.TABLE_NAME) !== JSON.stringify({ Ref: "ItemsTable" })) problems.push(`${name}: TABLE_NAME`);
+    if (JSON.stringify(env.TABLE_NAME) !== JSON.stringify(TABLE_NAME)) problems.push(`${name}: TABLE_NAME`);
     if (JSON.stringify(env.DELETE_MODE) !== JSON.stringify({ Ref: "DeleteMode" })) problems.push(`${name}: DELETE_MODE`);
     for (const v of ["LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"]) if (!env[v]) problems.push(`${name}: ${v}`);
     if (env.POWERTOOLS_METRICS_NAMESPACE !== "ServerlessCrudApi") problems.push(`${name}: POWERTOOLS_METRICS_NAMESPACE`);
@@ -134,7 +138,7 @@ function tableProblems(t) {
   const table = R(t).ItemsTable;
   const p = table?.Properties ?? {};
   const problems = [];
-  if (table?.Type !== "AWS::DynamoDB::Table") problems.push("ItemsTable type");
+  if (table?.Type !== "AWS::DynamoDB::GlobalTable") problems.push("ItemsTable type");
   const keySchema = JSON.stringify(p.KeySchema);
   if (keySchema !== JSON.stringify([{ AttributeName: c.pk, KeyType: "HASH" }, { AttributeName: c.sk, KeyType: "RANGE" }])) {
     problems.push(`KeySchema ${keySchema}`);
@@ -143,7 +147,12 @@ function tableProblems(t) {
   if (JSON.stringify(attrs) !== JSON.stringify({ [c.pk]: c.pkType, [c.sk]: c.skType })) problems.push(`AttributeDefinitions ${JSON.stringify(attrs)}`);
   if (p.BillingMode !== "PAY_PER_REQUEST") problems.push("BillingMode");
   if (p.TimeToLiveSpecification?.AttributeName !== c.ttl || p.TimeToLiveSpecification?.Enabled !== true) problems.push("TTL");
-  if (p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled !== true) problems.push("point-in-time recovery");
+  // A global table sets PITR per replica: every one of them, this Region's first.
+  const replicas = (p.Replicas ?? []).map((x) => x?.["Fn::If"]?.[1] ?? x);
+  if (JSON.stringify(replicas[0]?.Region) !== JSON.stringify({ Ref: "AWS::Region" })) problems.push("this Region's replica");
+  if (replicas.length === 0 || replicas.some((x) => x.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled !== true)) {
+    problems.push("point-in-time recovery");
+  }
   if (p.SSESpecification?.SSEEnabled !== true) problems.push("SSE");
   if (table?.DeletionPolicy !== "Retain" || table?.UpdateReplacePolicy !== "Retain") problems.push("the table must be retained");
   if (p.GlobalSecondaryIndexes || p.LocalSecondaryIndexes) problems.push("indexes the functions' policies do not cover");

@@ -125,7 +125,7 @@ def strip_comment(command):
 class ReadmeWalkthroughTest(unittest.TestCase):
     def setUp(self):
         if not BINARY.exists():
-            self.skipTest(f"{BINARY} is not built")
+            self.fail(f"{BINARY} is not built: build it first (make build)")
         self.text = README.read_text()
         self.sections = sections(self.text)
         self.tmp = Path(tempfile.mkdtemp(prefix="crud-readme-"))

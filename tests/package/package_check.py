@@ -24,7 +24,8 @@ coldstart      Median start-up times of the unzipped bootstrap against the stand
 
 --emulator runs an arm64 bootstrap under qemu-user: the static emulator is copied into the root
 (it needs nothing there). The chroot checks need root; without it they exit 77, which ctest
-reports as skipped, except with --emulator, where they fall back to `qemu -L ROOT` without chroot
+reports as skipped (unless CRUD_REQUIRE_ALL_TESTS is set, or they run as root and chroot is
+refused: then they fail), except with --emulator, where they fall back to `qemu -L ROOT` without chroot
 and say so. Exit 0 when every check passed, 1 (each failure on stderr) otherwise.
 """
 
@@ -278,8 +279,15 @@ def can_chroot():
 
 
 def can_chroot_or_skip(args):
+    """True when the chroot checks can run. Otherwise they are skipped only where that is
+    expected: not as root, and not where CRUD_REQUIRE_ALL_TESTS is set (CI sets it). Root that
+    cannot chroot (a container without CAP_SYS_CHROOT) or CI without root fails loudly."""
     if args.emulator or can_chroot():
         return True
+    if os.geteuid() == 0 or os.environ.get("CRUD_REQUIRE_ALL_TESTS"):
+        why = "chroot is refused to root (CAP_SYS_CHROOT?)" if os.geteuid() == 0 else \
+            "not root, and CRUD_REQUIRE_ALL_TESTS forbids skipping"
+        raise SystemExit(f"FAILED: the chroot checks cannot run: {why}")
     print("SKIPPED: the chroot checks need root and chroot (CI runs as root)")
     return False
 

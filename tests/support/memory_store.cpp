@@ -2,6 +2,18 @@
 
 namespace crud::store {
 
+result<std::optional<std::string>> memory_store::cursor_key(const call_options&,
+                                                            std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  if (auto ec = check_fault("cursor_key"))
+    return ec;
+  if (key_id == key_id_)
+    return std::optional<std::string>(secret_);
+  auto it = other_keys_.find(key_id);
+  return it == other_keys_.end() ? std::optional<std::string>()
+                                 : std::optional<std::string>(it->second);
+}
+
 boost::system::error_code memory_store::check_fault(std::string_view op) const {
   return fault_ ? fault_(op) : boost::system::error_code();
 }
@@ -102,7 +114,8 @@ result<claim_outcome> memory_store::claim_idempotency(const call_options&, std::
 }
 
 result<void> memory_store::complete_idempotency(const call_options&, std::string_view owner,
-                                                std::string_view k, std::string_view response,
+                                                std::string_view k, std::string_view claim_token,
+                                                std::string_view response,
                                                 std::int64_t expires_at) {
   std::lock_guard lock(mutex_);
   if (auto ec = check_fault("complete_idempotency"))
@@ -110,6 +123,8 @@ result<void> memory_store::complete_idempotency(const call_options&, std::string
   auto it = idempotency_.find(key(owner, k));
   if (it == idempotency_.end())
     return errc::not_found;
+  if (it->second.claim_token != claim_token)
+    return errc::condition_failed;
   it->second.status = idempotency_record::state::completed;
   it->second.response = std::string(response);
   it->second.expires_at = expires_at;
@@ -117,11 +132,16 @@ result<void> memory_store::complete_idempotency(const call_options&, std::string
 }
 
 result<void> memory_store::release_idempotency(const call_options&, std::string_view owner,
-                                               std::string_view k) {
+                                               std::string_view k, std::string_view claim_token) {
   std::lock_guard lock(mutex_);
   if (auto ec = check_fault("release_idempotency"))
     return ec;
-  idempotency_.erase(key(owner, k));
+  auto it = idempotency_.find(key(owner, k));
+  if (it == idempotency_.end())
+    return {};
+  if (it->second.claim_token != claim_token)
+    return errc::condition_failed;
+  idempotency_.erase(it);
   return {};
 }
 

@@ -32,12 +32,23 @@ class memory_store final : public item_store {
                                           std::string_view key, const idempotency_record& record,
                                           std::int64_t now_ms) override;
   result<void> complete_idempotency(const call_options& opts, std::string_view owner,
-                                    std::string_view key, std::string_view response,
-                                    std::int64_t expires_at) override;
+                                    std::string_view key, std::string_view claim_token,
+                                    std::string_view response, std::int64_t expires_at) override;
   result<void> release_idempotency(const call_options& opts, std::string_view owner,
-                                   std::string_view key) override;
+                                   std::string_view key, std::string_view claim_token) override;
   result<void> purge_expired(std::int64_t now_ms) override;
   result<std::string> cursor_secret() override { return secret_; }
+  std::string cursor_key_id() override { return key_id_; }
+  // The keys set_cursor_keys() gave; the fault hook sees "cursor_key".
+  result<std::optional<std::string>> cursor_key(const call_options& opts,
+                                                std::string_view key_id) override;
+
+  // Makes the store sign as `own_id` (cursors name it) and know `others` as other Regions' keys.
+  void set_cursor_keys(std::string own_id, std::map<std::string, std::string, std::less<>> others) {
+    std::lock_guard lock(mutex_);
+    key_id_ = std::move(own_id);
+    other_keys_ = std::move(others);
+  }
 
   // Called before every operation with its name ("get_item", ...); a non-empty error code
   // makes the operation fail with it. For fault tests.
@@ -54,6 +65,8 @@ class memory_store final : public item_store {
 
   mutable std::mutex mutex_;
   std::string secret_;
+  std::string key_id_;
+  std::map<std::string, std::string, std::less<>> other_keys_;
   std::map<key, core::item> items_;
   std::map<key, idempotency_record> idempotency_;
   std::function<boost::system::error_code(std::string_view)> fault_;

@@ -115,12 +115,40 @@ def translate(tmpl, parameters=None):
 NO_VALUE = object()
 
 
+def _list_function(node, value_of):
+    """Fn::Join, Fn::Split and Fn::Select of evaluable arguments, as CloudFormation computes
+    them; None for any other node."""
+    if not isinstance(node, dict) or len(node) != 1:
+        return None
+    (key, arg), = node.items()
+    if key == "Fn::Join":
+        return str(value_of(arg[0])).join(str(x) for x in value_of(arg[1]))
+    if key == "Fn::Split":
+        return str(value_of(arg[1])).split(str(value_of(arg[0])))
+    if key == "Fn::Select":
+        return value_of(arg[1])[int(value_of(arg[0]))]
+    return None
+
+
+def _literal(node):
+    if isinstance(node, (str, int, float, bool)):
+        return node
+    if isinstance(node, list):
+        return [_literal(x) for x in node]
+    computed = _list_function(node, _literal)
+    if computed is None:
+        raise ValueError("not literal")
+    return computed
+
+
 def parameter_values(tmpl, overrides=None):
     values = {name: p.get("Default") for name, p in tmpl.get("Parameters", {}).items()}
     values.update(overrides or {})
     for name, value in values.items():
         if value is None:
             raise ValueError(f"parameter {name} has no default and no value")
+        if tmpl["Parameters"].get(name, {}).get("Type") == "CommaDelimitedList" and isinstance(value, str):
+            values[name] = value.split(",")
     values.update({"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
                    "AWS::StackName": "crud-api", "AWS::URLSuffix": "amazonaws.com"})
     return values
@@ -151,6 +179,11 @@ def conditions(tmpl, values):
             return values[node["Ref"]]
         if isinstance(node, (str, int, float, bool)):
             return node
+        if isinstance(node, list):
+            return [value_of(x) for x in node]
+        computed = _list_function(node, value_of)
+        if computed is not None:
+            return computed
         raise ValueError(f"cannot evaluate {node} in a condition")
 
     def named(name):
@@ -182,6 +215,12 @@ def resolve(node, tmpl, overrides=None):
                 if n["Ref"] in values and n["Ref"] in tmpl.get("Parameters", {}):
                     return values[n["Ref"]]
                 return n
+            if len(n) == 1 and next(iter(n)) in ("Fn::Join", "Fn::Split", "Fn::Select"):
+                w = {k: walk(v) for k, v in n.items()}
+                try:
+                    return _literal(w)
+                except (ValueError, TypeError, IndexError):
+                    return w
             out = {}
             for k, v in n.items():
                 if isinstance(v, dict) and isinstance(v.get("Condition"), str) and k and \
