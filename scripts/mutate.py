@@ -141,6 +141,19 @@ MUTATIONS = [
         [("crud_store_test", "DynamodbStore.*")],
         "every owner shares one DynamoDB partition"),
     Mutation(
+        "sqlite-idempotency-fence", "src/store/sqlite_store.cpp",
+        'db.prepare("DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND claim_token = ?3");',
+        'db.prepare("DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND '
+        '(claim_token = ?3 OR 1)");',
+        [("crud_store_test", "SqliteStore.AStalledClaim*")],
+        "a stalled SQLite request releases the claim of the retry that took its key over"),
+    Mutation(
+        "dynamodb-idempotency-fence", "src/store/dynamodb_store.cpp",
+        'in.condition.values = {{":token", s(claim_token)}};',
+        'in.condition.values = {{":token", s(claim_token)}};\n    in.condition = {};',
+        [("crud_store_test", "DynamodbStore.AStalledClaim*")],
+        "a stalled DynamoDB request releases the claim of the retry that took its key over"),
+    Mutation(
         "sigv4-canonical-request", "src/aws/sigv4.cpp",
         "out.canonical_request.append(headers.signed_names).append(1, '\\n')"
         ".append(payload_hash);",

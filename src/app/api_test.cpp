@@ -67,7 +67,7 @@ class ApiTest : public ::testing::Test {
       req.headers.emplace_back("Content-Type", "application/json");
   }
 
-  std::string create(std::string name = "Sample Item") {
+  std::string create(const std::string& name = "Sample Item") {
     auto res = call("POST", "/items", R"({"name":")" + name + R"(","description":"d"})");
     EXPECT_EQ(res.status, 201) << res.body;
     return std::string(json::parse(res.body).at("data").at("id").as_string());
@@ -349,6 +349,7 @@ TEST_F(ApiTest, DeleteHonoursIfMatch) {
 
 TEST_F(ApiTest, ListPagesInCreationOrderWithSignedCursors) {
   std::vector<std::string> ids;
+  ids.reserve(25);
   for (int i = 0; i < 25; ++i)
     ids.push_back(create("item " + std::to_string(i)));
   std::vector<std::string> seen;
@@ -503,6 +504,7 @@ TEST_F(ApiTest, ConcurrentUpdatesWithTheSameIfMatchHaveOneWinner) {
   std::string etag = core::etag_for(id, 1);
   std::vector<int> statuses(20);
   std::vector<std::thread> threads;
+  threads.reserve(20);
   for (int i = 0; i < 20; ++i) {
     threads.emplace_back([&, i] {
       statuses[static_cast<std::size_t>(i)] =

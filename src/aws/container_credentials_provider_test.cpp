@@ -21,7 +21,7 @@ class scripted_http final : public http_client {
   }
 };
 
-http_response creds_response(std::string key, std::string expiration) {
+http_response creds_response(const std::string& key, const std::string& expiration) {
   return {200,
           {},
           R"({"AccessKeyId":")" + key + R"(","SecretAccessKey":"S","Token":"T","Expiration":")" +

@@ -45,7 +45,7 @@ std::string header(const http_request& r, std::string_view name) {
 }
 
 class DynamodbClient : public ::testing::Test {
- protected:
+ public:  // the tests reach into the fixture's fakes, as they would a struct's
   DynamodbClient() { reset(); }
 
   void reset(retry_policy policy = {}) {

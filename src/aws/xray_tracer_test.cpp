@@ -97,8 +97,9 @@ json::object subsegment_of(const std::string& datagram) {
   return v.is_object() ? v.as_object() : json::object{};
 }
 
+// Public members: the tests reach into the fixture's fakes, as they would a struct's.
 class XrayTracer : public ::testing::Test {
- protected:
+ public:
   XrayTracer() {
     http.clock = &clock;
     dynamodb_config config;

@@ -82,7 +82,7 @@ TEST(Cursor, RejectsMalformedKeyIds) {
   auto body = token.substr(0, token.rfind('.'));
   for (const std::string& bad :
        std::vector<std::string>{"", "US-EAST-1", "-x", "a.b", "a/b", std::string(33, 'a')})
-    EXPECT_FALSE(cursor_codec::parse(body + "." + bad)) << bad;
+    EXPECT_FALSE(cursor_codec::parse(std::string(body).append(".").append(bad))) << bad;
   EXPECT_TRUE(cursor_codec::valid_key_id("ap-southeast-2"));
   EXPECT_FALSE(cursor_codec::valid_key_id(""));
 }

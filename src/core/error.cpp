@@ -41,7 +41,6 @@ std::string_view code_name(error_code code) noexcept {
 int default_status(error_code code) noexcept {
   switch (code) {
     case error_code::bad_request:
-      return 400;
     case error_code::validation_failed:
       return 400;
     case error_code::unauthorized:

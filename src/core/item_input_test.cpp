@@ -135,7 +135,7 @@ TEST(ItemInput, DeepNestingIsRefused) {
 // The JSON parsing corpus: n_* must be rejected as malformed; y_* must parse (and then fail
 // only on shape or validation, never as "not valid JSON").
 TEST(ItemInput, JsonTestSuiteCorpus) {
-  const char* root_env = std::getenv("CRUD_SOURCE_DIR");
+  const char* root_env = std::getenv("CRUD_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe): tests
   std::filesystem::path root = root_env ? root_env : ".";
   std::filesystem::path dir = root / ".." / "shared" / "testdata" / "json-test-suite";
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;

@@ -62,6 +62,7 @@ TEST(Ulid, UniqueAcrossThreads) {
   ulid_generator gen(clock, random);
   std::vector<std::vector<std::string>> per_thread(4);
   std::vector<std::thread> threads;
+  threads.reserve(per_thread.size());
   for (auto& out : per_thread) {
     threads.emplace_back([&gen, &out] {
       for (int i = 0; i < 500; ++i)

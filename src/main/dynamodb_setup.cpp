@@ -1,5 +1,7 @@
 #include "main/dynamodb_setup.hpp"
 
+#include <unistd.h>  // environ
+
 #include <chrono>
 #include <thread>
 
@@ -7,8 +9,6 @@
 #include "aws/credential_chain.hpp"
 #include "aws/shared_config.hpp"
 #include "main/file_text.hpp"
-
-extern char** environ;
 
 namespace crud::main {
 namespace {

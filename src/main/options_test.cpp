@@ -35,6 +35,7 @@ class scoped_env {
 parse_result parse(std::vector<std::string> args) {
   args.insert(args.begin(), "crud-api");
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (auto& a : args)
     argv.push_back(a.data());
   return parse_options(static_cast<int>(argv.size()), argv.data());

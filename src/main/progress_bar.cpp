@@ -1,6 +1,7 @@
 #include "main/progress_bar.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <utility>
 
@@ -96,7 +97,7 @@ std::string progress_bar::render() const {
     if (done > 0 && done < 1) {
       const double left_s = static_cast<double>(elapsed_ns) / 1e9 * (1 - done) / done;
       text.append("  ETA ");
-      text.append(duration_text(static_cast<std::int64_t>(left_s + 0.5)));
+      text.append(duration_text(std::llround(left_s)));
     }
   }
   return text;

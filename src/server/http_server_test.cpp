@@ -74,7 +74,7 @@ class test_client {
   // Reads one response; nullopt when the connection failed or closed first.
   std::optional<response> read(bool head_request = false) {
     http::response_parser<http::string_body> parser;
-    parser.body_limit(16 * 1024 * 1024);
+    parser.body_limit(std::uint64_t{16} * 1024 * 1024);
     if (head_request)
       parser.skip(true);
     auto ec = run([&](auto done) { http::async_read(stream_, buffer_, parser, done); });
@@ -156,7 +156,7 @@ std::string post(std::string_view target, std::string_view body,
 std::string echo(const app::request& req) {
   std::string out = req.method + " " + req.path + " |";
   for (const auto& [k, v] : req.query)
-    out += k + "=" + v + ";";
+    out.append(k).append("=").append(v).append(";");
   out += "| " + req.body;
   return out;
 }
@@ -354,7 +354,7 @@ TEST(HttpServer, BodyAtTheLimitIsAccepted) {
   fake_app app;
   running_server server(test_config(), app);
   test_client client(server.port());
-  auto res = client.request(post("/items", std::string(64 * 1024, 'x')));
+  auto res = client.request(post("/items", std::string(std::size_t{64} * 1024, 'x')));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 201u);
 }
@@ -363,7 +363,7 @@ TEST(HttpServer, OversizedChunkedBodyGets413) {
   fake_app app;
   running_server server(test_config(), app);
   test_client client(server.port());
-  std::string chunk(40 * 1024, 'y');
+  std::string chunk(std::size_t{40} * 1024, 'y');
   char size[16];
   std::snprintf(size, sizeof size, "%zx", chunk.size());
   std::string req = "POST /items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -461,7 +461,8 @@ TEST(HttpServer, OversizedHeaderGets431AndCloses) {
   fake_app app;
   running_server server(test_config(), app);
   test_client client(server.port());
-  auto res = client.request(get("/items", "X-Big: " + std::string(10 * 1024, 'h') + "\r\n"));
+  auto res =
+      client.request(get("/items", "X-Big: " + std::string(std::size_t{10} * 1024, 'h') + "\r\n"));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 431u);
   EXPECT_EQ(res->body(), "BAD_REQUEST 431 GET /items");

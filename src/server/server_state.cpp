@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "server/docs_files.hpp"
 
@@ -12,7 +13,7 @@ server_state::server_state(server_config config, app::request_handler& app,
     : config_(std::move(config)),
       app_(app),
       clock_(clock),
-      blocking_(blocking),
+      blocking_(std::move(blocking)),
       limiter_(rate_limit_config{config_.rate_limit_rps, config_.rate_limit_burst}, clock),
       hooks_(make_hooks()) {}
 

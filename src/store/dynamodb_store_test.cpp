@@ -40,7 +40,7 @@ idempotency_record in_progress(std::string hash, std::int64_t now, std::string t
   r.status = idempotency_record::state::in_progress;
   r.claim_token = token.empty() ? "t-" + hash : std::move(token);
   r.payload_hash = std::move(hash);
-  r.expires_at = now + 24 * 3600 * 1000;
+  r.expires_at = now + std::int64_t{24} * 3600 * 1000;
   r.in_progress_until = now + 60'000;
   return r;
 }
@@ -114,15 +114,15 @@ class counting_http final : public aws::http_client {
 };
 
 class DynamodbStore : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new test_support::dynamodb_engine_process(); }
+ public:  // the tests reach into the fixture's fakes, as they would a struct's
+  static void SetUpTestSuite() { server = new test_support::dynamodb_engine_process(); }
   static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    delete server;
+    server = nullptr;
   }
 
   void SetUp() override {
-    ASSERT_TRUE(server_->running()) << server_->error();
+    ASSERT_TRUE(server->running()) << server->error();
     static std::atomic<int> counter{0};
     table = "items_" + std::to_string(counter++);
     auto report = init_dynamodb_table(options(), deps());
@@ -135,7 +135,7 @@ class DynamodbStore : public ::testing::Test {
     dynamodb_options o;
     o.table = table;
     o.region = "us-east-1";
-    o.endpoint = server_->endpoint();
+    o.endpoint = server->endpoint();
     o.table_poll_interval_ms = 20;
     o.retry.base_delay_ms = 1;
     return o;
@@ -158,18 +158,19 @@ class DynamodbStore : public ::testing::Test {
   std::optional<aws::attribute_map> raw(std::string pk, std::string sk) {
     aws::dynamodb_config config;
     config.region = "us-east-1";
-    config.endpoint = *aws::resolve_dynamodb_endpoint(server_->endpoint(), "us-east-1");
+    config.endpoint = *aws::resolve_dynamodb_endpoint(server->endpoint(), "us-east-1");
     aws::dynamodb_client client(config, aws::dynamodb_deps{*http, *creds, clock, random, {}});
     aws::get_item_input in;
     in.table = table;
-    in.key = {{"pk", attribute_value::string(pk)}, {"sk", attribute_value::string(sk)}};
+    in.key = {{"pk", attribute_value::string(std::move(pk))},
+              {"sk", attribute_value::string(std::move(sk))}};
     in.consistent_read = true;
     auto r = client.get_item({}, in);
     EXPECT_TRUE(r.has_value());
     return r.has_value() ? *r : std::nullopt;
   }
 
-  static inline test_support::dynamodb_engine_process* server_ = nullptr;
+  static inline test_support::dynamodb_engine_process* server = nullptr;
   std::string table;
   std::shared_ptr<counting_http> http =
       std::make_shared<counting_http>(std::move(*aws::make_beast_http_client({})));
@@ -186,7 +187,7 @@ TEST_F(DynamodbStore, InitIsIdempotentAndWarnsWhenTtlIsUnsupported) {
   auto again = init_dynamodb_table(options(), deps());
   ASSERT_TRUE(again.has_value()) << again.error();
   EXPECT_FALSE(again->created);
-  if (server_->engine() == test_support::dynamodb_engine::dynalite) {
+  if (server->engine() == test_support::dynamodb_engine::dynalite) {
     ASSERT_EQ(again->warnings.size(), 1u) << "dynalite 4 has no UpdateTimeToLive";
     EXPECT_NE(again->warnings[0].find("UpdateTimeToLive"), std::string::npos);
   } else {
@@ -436,6 +437,7 @@ TEST_F(DynamodbStore, ConcurrentReplacesAtOneVersionLetExactlyOneWin) {
   ASSERT_TRUE(store->create_item(opts, "alice", make_item("item_01")).has_value());
   std::atomic<int> won{0}, lost{0}, other{0};
   std::vector<std::thread> threads;
+  threads.reserve(6);
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&, i] {
       auto r =
@@ -460,6 +462,7 @@ TEST_F(DynamodbStore, ConcurrentDeletesAtOneVersionLetExactlyOneWin) {
   ASSERT_TRUE(store->create_item(opts, "alice", make_item("item_01")).has_value());
   std::atomic<int> won{0}, other{0};
   std::vector<std::thread> threads;
+  threads.reserve(6);
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
       auto r = store->delete_item(opts, "alice", "item_01", 1);
@@ -481,7 +484,7 @@ TEST_F(DynamodbStore, ItemsAreStoredWithTheContractLayout) {
   auto m = raw("OWNER#user-1", "ITEM#item_01JDQ3G6X0S6PZ9R6X7Y8Z9ABC");
   ASSERT_TRUE(m.has_value());
   using kind = attribute_value::kind;
-  auto expect_s = [&](const char* name, std::string value) {
+  auto expect_s = [&](const char* name, const std::string& value) {
     ASSERT_TRUE(m->contains(name)) << name;
     EXPECT_EQ(m->at(name).type, kind::s) << name;
     EXPECT_EQ(m->at(name).text, value) << name;
@@ -526,7 +529,7 @@ TEST_F(DynamodbStore, IdempotencyRecordsUseTheContractLayout) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(*m->at("status").as_string(), "INPROGRESS");
   EXPECT_EQ(*m->at("payloadHash").as_string(), "h");
-  EXPECT_EQ(m->at("expiresAt").as_int64(), (now + 24 * 3600 * 1000) / 1000);
+  EXPECT_EQ(m->at("expiresAt").as_int64(), (now + std::int64_t{24} * 3600 * 1000) / 1000);
   EXPECT_EQ(m->at("inProgressUntil").as_int64(), now + 60'000);
   EXPECT_EQ(*m->at("claimToken").as_string(), "t-h");
   ASSERT_TRUE(
@@ -550,9 +553,10 @@ TEST_F(DynamodbStore, ClaimIsExclusiveUntilCompletedThenReplays) {
   EXPECT_EQ(second->existing->payload_hash, "h1");
   EXPECT_EQ(second->existing->in_progress_until, now + 60'000);
 
-  ASSERT_TRUE(
-      store->complete_idempotency(opts, "alice", "k", "t-h1", "stored", now + 24 * 3600 * 1000)
-          .has_value());
+  ASSERT_TRUE(store
+                  ->complete_idempotency(opts, "alice", "k", "t-h1", "stored",
+                                         now + std::int64_t{24} * 3600 * 1000)
+                  .has_value());
   auto third = store->claim_idempotency(opts, "alice", "k", in_progress("h1", now), now + 120'000);
   ASSERT_TRUE(third.has_value());
   EXPECT_FALSE(third->claimed) << "a completed record is not stale when its claim timed out";
@@ -589,6 +593,7 @@ TEST_F(DynamodbStore, ClaimReplacesAnExpiredRecord) {
 TEST_F(DynamodbStore, ConcurrentClaimsOfOneKeyLetExactlyOneWin) {
   std::atomic<int> claimed{0}, refused{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       auto r = store->claim_idempotency(opts, "alice", "k", in_progress("h", t0), t0);
@@ -635,9 +640,10 @@ TEST_F(DynamodbStore, AStalledClaimCanNeitherCompleteNorReleaseTheClaimThatTookO
   EXPECT_EQ(m->at("inProgressUntil").as_int64(), later + 60'000);
 
   // B completes as usual, and a retry replays B's response.
-  ASSERT_TRUE(
-      store->complete_idempotency(opts, "alice", "k", "B", "B's response", later + 24 * 3600 * 1000)
-          .has_value());
+  ASSERT_TRUE(store
+                  ->complete_idempotency(opts, "alice", "k", "B", "B's response",
+                                         later + std::int64_t{24} * 3600 * 1000)
+                  .has_value());
   auto replay =
       store->claim_idempotency(opts, "alice", "k", in_progress("h", later, "C"), later + 2);
   ASSERT_TRUE(replay.has_value());

@@ -246,8 +246,10 @@ class dynamodb_transfer final : public item_transfer {
     }
     for (std::size_t from = 0; from < to_write.size(); from += max_batch_put) {
       const std::size_t to = std::min(to_write.size(), from + max_batch_put);
-      std::vector<attribute_map> batch(std::make_move_iterator(to_write.begin() + from),
-                                       std::make_move_iterator(to_write.begin() + to));
+      const auto first = to_write.begin() + static_cast<std::ptrdiff_t>(from);
+      const auto last = to_write.begin() + static_cast<std::ptrdiff_t>(to);
+      std::vector<attribute_map> batch(std::make_move_iterator(first),
+                                       std::make_move_iterator(last));
       if (auto put = put_all(std::move(batch)); !put)
         return {in_place_error, put.error()};
     }

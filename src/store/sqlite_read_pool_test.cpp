@@ -19,7 +19,7 @@ using testing::temp_dir;
 
 // A database with one row in table t, written by a connection of its own.
 std::string make_database(const temp_dir& dir) {
-  const std::string path = dir.file("r.db");
+  std::string path = dir.file("r.db");
   auto conn = sqlite_connection::open(path, {});
   EXPECT_TRUE(conn.has_value());
   EXPECT_EQ((*conn)->exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (42)"), SQLITE_OK);
