@@ -74,7 +74,7 @@ std::string api::new_request_id() {
 // Stage 1.
 void api::identify(request_context& ctx) {
   const request& req = ctx.req;
-  ctx.start_ns = deps_.clock.steady_ns();
+  ctx.start_ns = req.received_ns != 0 ? req.received_ns : deps_.clock.steady_ns();
   ctx.request_id = req.request_id.empty() ? new_request_id() : req.request_id;
   ctx.opts.deadline_ms = req.deadline_ms;
   ctx.opts.trace_header = req.trace_header;
@@ -98,20 +98,63 @@ response api::handle(const request& req, const transport_hooks& hooks) noexcept 
   std::optional<request_context> ctx;
   try {
     ctx.emplace(req);
-    identify(*ctx);
-    auto out = admit_route_and_handle(*ctx, hooks);
-    return finish(*ctx, out ? std::move(*out) : fail(*ctx, out.error()));
-  } catch (const std::exception& e) {
-    if (!ctx)
-      return bare_500();
-    ctx->cause = e.what();
   } catch (...) {
-    if (!ctx)
-      return bare_500();
-    ctx->cause = "unknown exception";
+    return bare_500();
+  }
+  return finish(*ctx, respond(*ctx, hooks));
+}
+
+// What prepare() leaves for the commit to decide.
+class api::pending final : public pending_response {
+ public:
+  pending(api& owner, const request& req) : owner_(owner), ctx_(req) {}
+
+  void prepare(const transport_hooks& hooks) noexcept { res_ = owner_.respond(ctx_, hooks); }
+
+  response settle(const boost::system::error_code& commit) noexcept override {
+    if (commit) {
+      // Nothing the request wrote is there: the client hears what the store's failure means,
+      // as if its write had failed on its own.
+      try {
+        res_ = owner_.fail(ctx_, from_store_error(commit));
+      } catch (...) {
+        res_ = bare_500();
+      }
+    }
+    return owner_.finish(ctx_, std::move(res_));
+  }
+
+ private:
+  api& owner_;
+  request_context ctx_;
+  response res_;
+};
+
+std::unique_ptr<pending_response> api::prepare(const request& req,
+                                               const transport_hooks& hooks) noexcept {
+  std::unique_ptr<pending> p;
+  try {
+    p = std::make_unique<pending>(*this, req);
+  } catch (...) {
+    return nullptr;
+  }
+  p->prepare(hooks);
+  return p;
+}
+
+// Stages 1 to 4: the response, before its standard headers and log line.
+response api::respond(request_context& ctx, const transport_hooks& hooks) noexcept {
+  try {
+    identify(ctx);
+    auto out = admit_route_and_handle(ctx, hooks);
+    return out ? std::move(*out) : fail(ctx, out.error());
+  } catch (const std::exception& e) {
+    ctx.cause = e.what();
+  } catch (...) {
+    ctx.cause = "unknown exception";
   }
   try {
-    return finish(*ctx, fail(*ctx, make_error(error_code::internal, "Internal server error")));
+    return fail(ctx, make_error(error_code::internal, "Internal server error"));
   } catch (...) {
     return bare_500();
   }

@@ -7,6 +7,8 @@
 //   3. route:     the route table (router.hpp) names the route and the operation;
 //   4. handle:    the operation's handler (item_handlers.hpp) calls the store;
 //   5. finish:    the standard headers and the one log line.
+// A transport that group-commits runs stages 1 to 4 (`prepare`) where the writes happen and
+// stage 5 once the commit is durable or has failed (request_handler.hpp).
 // Rejections a transport makes itself (`reject`) join at stage 5, so every response, /health
 // and /metrics included, leaves with the same headers and log line. The store, clock,
 // randomness and log sink are passed in; the pipeline never throws: anything unexpected
@@ -46,10 +48,16 @@ class api final : public request_handler {
   // For transports without hooks (Lambda, `invoke`).
   response handle(const request& req) noexcept;
   response reject(const request& req, const core::api_error& error) noexcept override;
+  // Stages 1 to 4 now, stage 5 when the transport settles the commit (request_handler.hpp).
+  std::unique_ptr<pending_response> prepare(const request& req,
+                                            const transport_hooks& hooks) noexcept override;
 
   const api_config& config() const noexcept { return config_; }
 
  private:
+  class pending;
+
+  response respond(request_context& ctx, const transport_hooks& hooks) noexcept;
   void identify(request_context& ctx);
   outcome admit_route_and_handle(request_context& ctx, const transport_hooks& hooks);
   outcome dispatch(request_context& ctx, const route_match& match);

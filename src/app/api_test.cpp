@@ -542,6 +542,64 @@ TEST_F(ApiTest, LogsOneStructuredLineWithoutTheBody) {
   EXPECT_EQ(lines[0].find("Bearer"), std::string::npos);
 }
 
+TEST_F(ApiTest, APreparedResponseLogsOnlyWhenSettledAndMatchesHandle) {
+  request req;
+  req.method = "POST";
+  req.path = "/items";
+  req.body = R"({"name":"prepared"})";
+  with_json_type(req);
+  auto pending = api_->prepare(req, transport_hooks{});
+  ASSERT_NE(pending, nullptr);
+  EXPECT_TRUE(sink_.lines().empty());  // the log line waits for the commit
+  const response res = pending->settle({});
+  EXPECT_EQ(res.status, 201) << res.body;
+  EXPECT_TRUE(res.header("Location").has_value());
+  EXPECT_TRUE(res.header("X-Request-Id").has_value());
+  ASSERT_EQ(sink_.lines().size(), 1U);
+  auto line = json::parse(sink_.lines()[0]);
+  EXPECT_EQ(line.at("statusCode").as_int64(), 201);
+  EXPECT_EQ(line.at("requestId").as_string(), *res.header("X-Request-Id"));
+}
+
+TEST_F(ApiTest, TheLoggedDurationCountsFromWhenTheTransportReceivedTheRequest) {
+  request req;
+  req.method = "GET";
+  req.path = "/items";
+  req.received_ns = clock_.steady_ns();
+  clock_.advance_ms(40);  // queued before the pipeline ran
+  auto pending = api_->prepare(req, transport_hooks{});
+  ASSERT_NE(pending, nullptr);
+  clock_.advance_ms(2);  // waiting for the commit
+  EXPECT_EQ(pending->settle({}).status, 200);
+  ASSERT_EQ(sink_.lines().size(), 1U);
+  EXPECT_DOUBLE_EQ(json::parse(sink_.lines()[0]).at("duration").to_number<double>(), 42.0);
+}
+
+TEST_F(ApiTest, AFailedCommitAnswersWithTheStoresErrorInsteadOfTheSuccess) {
+  request req;
+  req.method = "POST";
+  req.path = "/items";
+  req.body = R"({"name":"lost"})";
+  req.headers.emplace_back("X-Correlation-Id", "corr-1");
+  with_json_type(req);
+  auto pending = api_->prepare(req, transport_hooks{});
+  ASSERT_NE(pending, nullptr);
+  const response res = pending->settle(make_error_code(store::errc::unavailable));
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(error_code_of(res), "UNAVAILABLE");
+  EXPECT_EQ(res.header("Retry-After"), "1");
+  EXPECT_FALSE(res.header("Location").has_value());
+  EXPECT_EQ(res.header("X-Correlation-Id"), "corr-1");
+  ASSERT_EQ(sink_.lines().size(), 1U);  // one line, and it tells the truth
+  auto line = json::parse(sink_.lines()[0]);
+  EXPECT_EQ(line.at("statusCode").as_int64(), 503);
+  EXPECT_EQ(line.at("operation").as_string(), "CREATE_ITEM");
+
+  auto other = api_->prepare(req, transport_hooks{});
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->settle(make_error_code(store::errc::internal)).status, 500);
+}
+
 TEST_F(ApiTest, LogLevelFiltersSuccessLines) {
   api_config config;
   config.level = log_level::warn;

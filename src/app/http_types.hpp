@@ -38,6 +38,10 @@ struct request {
   std::string upstream_request_id;
   // Absolute deadline, ms since the epoch; 0 for none.
   std::int64_t deadline_ms = 0;
+  // When the transport began to receive the request, on the clock's steady scale; 0 for when
+  // the pipeline starts. The log line's duration counts from here, so time a request spends queued
+  // (behind a group commit, say) is in it.
+  std::int64_t received_ns = 0;
   std::string trace_header;
 
   std::optional<std::string_view> header(std::string_view name) const {

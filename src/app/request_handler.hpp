@@ -1,12 +1,31 @@
 #pragma once
 // The app as a transport sees it: one call per request, which never throws. `api` implements
 // it; transport tests substitute their own.
+//
+// A transport that runs a request where its writes are group-committed (serve on SQLite runs
+// it on the store's writer thread) must not answer before the commit is durable, and must
+// answer differently if the commit fails. It calls prepare() there and settle() once the
+// commit is known: the same pipeline as handle(), with its last stage (the response's final
+// headers and the log line) waiting for the commit.
+
+#include <memory>
+
+#include <boost/system/error_code.hpp>
 
 #include "app/http_types.hpp"
 #include "app/transport_hooks.hpp"
 #include "core/error.hpp"
 
 namespace crud::app {
+
+// A response that is ready but for its commit.
+class pending_response {
+ public:
+  virtual ~pending_response() = default;
+  // The response as prepared when `commit` is empty; otherwise the error the failed commit
+  // means for the client, with the request's ids. Logs the request either way. Call once.
+  virtual response settle(const boost::system::error_code& commit) noexcept = 0;
+};
 
 class request_handler {
  public:
@@ -19,6 +38,11 @@ class request_handler {
   // header or body over its limit), in the same envelope and with the same log line as any
   // other.
   virtual response reject(const request& req, const core::api_error& error) noexcept = 0;
+
+  // handle() up to its last stage (see above). `req` must outlive the pending response. Null
+  // only when memory ran out; the transport then answers with reject().
+  virtual std::unique_ptr<pending_response> prepare(const request& req,
+                                                    const transport_hooks& hooks) noexcept;
 };
 
 }  // namespace crud::app

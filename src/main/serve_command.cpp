@@ -139,8 +139,8 @@ int run_serve(const options& o) {
   }
   const std::uint64_t open_files = raise_open_files_limit();
   process p(::isatty(STDOUT_FILENO) == 1);
-  // Reads come from the I/O threads and from the handler pool (a write reads first), so serve
-  // keeps the store's full reader pool.
+  // Reads come from the I/O threads (a write's own reads run on the writer's connection), so
+  // serve keeps the store's full reader pool.
   if (auto opened = open_store(p, o, store::sqlite_options{}.read_connections); !opened) {
     std::fprintf(stderr, "crud-api: %s\n", opened.error().c_str());
     return 2;
@@ -155,9 +155,11 @@ int run_serve(const options& o) {
   config.port = static_cast<std::uint16_t>(o.port);
   config.rate_limit_rps = o.rate_limit;
   config.rate_limit_burst = o.rate_burst;
-  // SQLite reads are local and short, so they run on the I/O threads; writes block on the
-  // group commit and run on the handler pool.
+  // SQLite reads are local and short, so they run on the I/O threads; writes run on the store's
+  // group-commit thread, which answers each once its commit is durable. DynamoDB's calls block
+  // on the network, so both run on the handler pool.
   config.inline_reads = o.store == store_kind::sqlite;
+  config.write_store = p.store.get();
   config.metrics_public = o.metrics_public;
   config.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
   config.max_connections_per_client = static_cast<std::size_t>(o.max_connections_per_client);

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "app/log_sink.hpp"
 #include "core/clock.hpp"
@@ -46,6 +47,10 @@ class timed_store final : public store::item_store {
   std::string cursor_key_id() override;
   store::result<std::optional<std::string>> cursor_key(const store::call_options& opts,
                                                        std::string_view key_id) override;
+  // The job's store calls come back through this store, so they are timed like any other.
+  std::unique_ptr<store::write_job> post_write_job(std::unique_ptr<store::write_job> job) override {
+    return inner_->post_write_job(std::move(job));
+  }
 
  private:
   template <class F>

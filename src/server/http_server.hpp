@@ -22,6 +22,7 @@
 
 #include "app/request_handler.hpp"
 #include "core/clock.hpp"
+#include "store/item_store.hpp"
 
 namespace crud::server {
 
@@ -40,6 +41,10 @@ struct server_config {
   unsigned handler_threads = 64;
   // GET/HEAD/OPTIONS run directly on the I/O thread (a fast local store); others go to the pool.
   bool inline_reads = true;
+  // Optional: the store whose writer thread runs the other requests (store::write_job), each
+  // answered from there once its group commit is durable, with no pool thread waiting for it.
+  // A store without a writer thread gives them back to the pool.
+  store::item_store* write_store = nullptr;
   std::size_t body_limit = std::size_t{64} * 1024;   // larger -> 413
   std::size_t header_limit = std::size_t{8} * 1024;  // larger -> 431
   std::chrono::milliseconds header_timeout{

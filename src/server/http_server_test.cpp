@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -254,6 +255,117 @@ class running_server {
   std::uint16_t port_ = 0;
   std::future<void> done_;
 };
+
+// A store with a writer thread of its own, as the SQLite store has: it runs write jobs there,
+// one at a time, and settles each with `commit`. With `give_back`, it has none.
+class job_store final : public store::memory_store {
+ public:
+  boost::system::error_code commit;
+  bool give_back = false;
+  std::atomic<int> posted{0};
+  std::atomic<int> ran_elsewhere{0};  // jobs whose run() was not on the writer thread
+
+  job_store() : thread_([this] { work(); }) {}
+  ~job_store() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  std::unique_ptr<store::write_job> post_write_job(std::unique_ptr<store::write_job> job) override {
+    ++posted;
+    if (give_back)
+      return job;
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+    return nullptr;
+  }
+
+ private:
+  void work() {
+    writer_id_ = std::this_thread::get_id();
+    for (;;) {
+      std::unique_ptr<store::write_job> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty())
+          return;
+        job = std::move(jobs_.front());
+        jobs_.erase(jobs_.begin());
+      }
+      job->run();
+      if (std::this_thread::get_id() != writer_id_)
+        ++ran_elsewhere;
+      job->settled(commit);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::unique_ptr<store::write_job>> jobs_;
+  bool stopping_ = false;
+  std::thread::id writer_id_;
+  std::thread thread_;  // last: it starts once everything above exists
+};
+
+TEST(HttpServer, WritesRunAsJobsOnTheStoresWriterAndReadsDoNot) {
+  fake_app app;
+  job_store store;
+  server_config config = test_config();
+  config.write_store = &store;
+  running_server server(config, app);
+  test_client client(server.port());
+  ASSERT_TRUE(client.connected());
+  auto created = client.request(post("/items", R"({"name":"a"})"));
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->result_int(), 201u);
+  EXPECT_EQ(created->body(), R"(POST /items || {"name":"a"})");
+  EXPECT_EQ(store.posted, 1);
+  auto listed = client.request(get("/items"));
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->result_int(), 200u);
+  EXPECT_EQ(store.posted, 1);  // reads stay on the I/O thread
+  EXPECT_EQ(store.ran_elsewhere, 0);
+}
+
+TEST(HttpServer, AWriteWhoseCommitFailsIsAnsweredWithTheFailure) {
+  fake_app app;
+  job_store store;
+  store.commit = make_error_code(store::errc::unavailable);
+  server_config config = test_config();
+  config.write_store = &store;
+  running_server server(config, app);
+  test_client client(server.port());
+  auto res = client.request(post("/items", R"({"name":"a"})"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 503u);
+  EXPECT_EQ(res->body(), "UNAVAILABLE 503 POST /items");
+  EXPECT_EQ((*res)[http::field::retry_after], "1");
+  EXPECT_EQ(app.handled, 1);
+  EXPECT_TRUE(res->keep_alive());
+}
+
+TEST(HttpServer, AJobTheStoreGivesBackRunsOnThePool) {
+  fake_app app;
+  job_store store;
+  store.give_back = true;
+  store.commit = make_error_code(store::errc::unavailable);  // never used: the pool settles
+  server_config config = test_config();
+  config.write_store = &store;
+  running_server server(config, app);
+  test_client client(server.port());
+  auto res = client.request(post("/items", R"({"name":"a"})"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 201u);
+  EXPECT_EQ(store.posted, 1);
+}
 
 TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
   fake_app app;

@@ -251,6 +251,36 @@ void http_session::on_read_error(beast::error_code ec) {
   reject_and_close(core::make_error(core::error_code::bad_request, "Malformed HTTP request"));
 }
 
+// One request as a write job: the app's pipeline in run(), its last stage in settled(), and
+// the response then posted to the session's own executor.
+class http_session::write_request final : public store::write_job {
+ public:
+  write_request(std::shared_ptr<http_session> session, app::request req)
+      : session_(std::move(session)), req_(std::move(req)) {}
+
+  void run() noexcept override { pending_ = session_->state_.prepare(req_); }
+
+  void settled(const boost::system::error_code& commit) noexcept override {
+    server_state& state = session_->state_;
+    app::response res = pending_ ? pending_->settle(commit)
+                                 : state.reject(req_, core::make_error(core::error_code::internal,
+                                                                       "Internal server error"));
+    try {
+      auto home = session_->stream_.get_executor();
+      asio::post(home, [self = std::move(session_), res = std::move(res)]() mutable {
+        self->do_write(std::move(res));
+      });
+    } catch (...) {
+      // Out of memory: the session ends with the last reference to it, closing the socket.
+    }
+  }
+
+ private:
+  std::shared_ptr<http_session> session_;
+  app::request req_;
+  std::unique_ptr<app::pending_response> pending_;  // after req_, which it refers to
+};
+
 void http_session::on_request() {
   stream_.expires_never();
   phase_ = phase::handling;
@@ -260,6 +290,7 @@ void http_session::on_request() {
   parser_.reset();
 
   req.client_address = client_key_;
+  req.received_ns = start_ns_;  // the header's arrival, as the metrics count it
   // The store gives up at this deadline (503 + Retry-After) rather than retry past it, so a
   // stalled DynamoDB costs a client the timeout, not every attempt's own.
   if (const auto timeout = state_.config().request_timeout; timeout.count() > 0)
@@ -271,13 +302,17 @@ void http_session::on_request() {
   if (state_.config().inline_reads && is_read_method(req.method)) {
     return do_write(state_.handle(req));
   }
-  // Writes block on the store, so they run on the pool; the I/O thread is free meanwhile.
-  asio::post(state_.blocking(), [self = shared_from_this(), req = std::move(req)]() mutable {
-    app::response res = self->state_.handle(req);
-    auto home = self->stream_.get_executor();
-    asio::post(home, [self = std::move(self), res = std::move(res)]() mutable {
-      self->do_write(std::move(res));
-    });
+  // Writes wait for a commit, so the I/O thread never runs them: the store's writer thread
+  // does, when it has one, and otherwise the pool.
+  std::unique_ptr<store::write_job> job =
+      std::make_unique<write_request>(shared_from_this(), std::move(req));
+  if (store::item_store* store = state_.config().write_store)
+    job = store->post_write_job(std::move(job));
+  if (!job)
+    return;
+  asio::post(state_.blocking(), [job = std::move(job)] {
+    job->run();
+    job->settled({});  // the store's calls returned once durable
   });
 }
 

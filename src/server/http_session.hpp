@@ -6,8 +6,9 @@
 // header limit and then in the kernel's socket buffers, so no client can queue up work.
 //
 // All of a session's handlers run in order on its executor: an io_context that one thread
-// runs, or a strand. Calls into the app either run inline on the I/O thread (reads, when
-// configured) or on the blocking pool, whose result is posted back to the executor.
+// runs, or a strand. Calls into the app run inline on the I/O thread (reads, when configured),
+// on the store's writer thread (writes, when the store group-commits on one), or on the
+// blocking pool; the last two post their response back to the executor.
 
 #include <cstdint>
 #include <memory>
@@ -50,6 +51,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
  private:
   enum class phase { idle, reading, handling, writing, closing };
+  class write_request;
 
   void on_start();
   void do_read();

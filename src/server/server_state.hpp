@@ -48,6 +48,9 @@ class server_state {
   app::response reject(const app::request& req, const core::api_error& error) noexcept {
     return app_.reject(req, error);
   }
+  std::unique_ptr<app::pending_response> prepare(const app::request& req) noexcept {
+    return app_.prepare(req, hooks_);
+  }
 
   // Connections: counted from accept to the session's end, capped by max_connections in all
   // and by max_connections_per_client for each `client` (its client_key).

@@ -6,7 +6,9 @@
 //
 // Methods are synchronous and thread-safe. Implementations may batch concurrent writes into one
 // durable commit (group commit) behind this interface; a call returns only once its write is
-// durable or has failed.
+// durable or has failed. A store that group-commits on a thread of its own can also run a whole
+// request there (write_job), which answers it once its commit is durable without a thread
+// blocked in between.
 
 #include <cstdint>
 #include <memory>
@@ -58,9 +60,26 @@ struct claim_outcome {
   std::optional<idempotency_record> existing;  // the record that blocked the claim
 };
 
+// A request's whole work, handed to a store that serialises its writes on a thread of its own
+// (item_store::post_write_job), so that nobody blocks while a commit is pending.
+class write_job {
+ public:
+  virtual ~write_job() = default;
+  // Runs on the store's writer thread, inside a group-commit transaction. The store's own calls
+  // made from here run at once on that transaction, and its reads see its writes.
+  virtual void run() noexcept = 0;
+  // Then, on the same thread, once the commit holding run()'s writes is durable (`commit`
+  // empty), or has failed and undone them all (`commit` says why). Called exactly once.
+  virtual void settled(const boost::system::error_code& commit) noexcept = 0;
+};
+
 class item_store {
  public:
   virtual ~item_store() = default;
+
+  // Takes `job` and runs it on the store's writer thread. A store without one, or one that is
+  // stopping, gives the job back, and the caller runs the request itself.
+  virtual std::unique_ptr<write_job> post_write_job(std::unique_ptr<write_job> job) { return job; }
 
   // Inserts a new item; already_exists if the id is taken.
   virtual result<void> create_item(const call_options& opts, std::string_view owner,

@@ -131,7 +131,30 @@ struct sqlite_store::impl {
   std::unique_ptr<sqlite_read_pool> readers;
 };
 
+namespace {
+
+// Runs `body` on a connection to read from: the writer's own while a job runs on the writer
+// thread (its reads then see the job's writes, and take no connection from the pool), otherwise
+// one of the pool's.
+template <class F>
+auto read(sqlite_store::impl& store, F body) -> decltype(body(std::declval<sqlite_connection&>())) {
+  if (sqlite_connection* db = store.writer->inline_connection()) {
+    return body(*db);
+  }
+  auto conn = store.readers->acquire();
+  if (!conn) {
+    return make_error_code(errc::unavailable);
+  }
+  return body(**conn);
+}
+
+}  // namespace
+
 sqlite_store::sqlite_store(std::unique_ptr<impl> impl) noexcept : impl_(std::move(impl)) {}
+
+std::unique_ptr<write_job> sqlite_store::post_write_job(std::unique_ptr<write_job> job) {
+  return impl_->writer->post(std::move(job));
+}
 
 sqlite_store::~sqlite_store() = default;
 
@@ -170,24 +193,22 @@ result<void> sqlite_store::create_item(const call_options&, std::string_view own
 result<core::item> sqlite_store::get_item(const call_options&, std::string_view owner,
                                           std::string_view id) {
   return guarded([&]() -> result<core::item> {
-    auto conn = impl_->readers->acquire();
-    if (!conn) {
-      return make_error_code(errc::unavailable);
-    }
-    auto stmt = (*conn)->prepare(
-        "SELECT id, name, description, created_at, updated_at, version, deleted_at "
-        "FROM items WHERE owner = ?1 AND id = ?2");
-    if (!stmt) {
-      return sqlite_failure((*conn)->last_error());
-    }
-    switch (const int rc = stmt->bind(1, owner).bind(2, id).step()) {
-      case SQLITE_ROW:
-        return read_item(*stmt);
-      case SQLITE_DONE:
-        return errc::not_found;
-      default:
-        return sqlite_failure(rc);
-    }
+    return read(*impl_, [&](sqlite_connection& db) -> result<core::item> {
+      auto stmt = db.prepare(
+          "SELECT id, name, description, created_at, updated_at, version, deleted_at "
+          "FROM items WHERE owner = ?1 AND id = ?2");
+      if (!stmt) {
+        return sqlite_failure(db.last_error());
+      }
+      switch (const int rc = stmt->bind(1, owner).bind(2, id).step()) {
+        case SQLITE_ROW:
+          return read_item(*stmt);
+        case SQLITE_DONE:
+          return errc::not_found;
+        default:
+          return sqlite_failure(rc);
+      }
+    });
   });
 }
 
@@ -197,37 +218,35 @@ result<item_page> sqlite_store::list_items(const call_options&, std::string_view
     // One row beyond the page tells whether more follow.
     constexpr auto max_limit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
     const auto fetch = static_cast<std::int64_t>(limit >= max_limit ? max_limit : limit + 1);
-    auto conn = impl_->readers->acquire();
-    if (!conn) {
-      return make_error_code(errc::unavailable);
-    }
-    auto stmt = (*conn)->prepare(
-        "SELECT id, name, description, created_at, updated_at, version, deleted_at "
-        "FROM items WHERE owner = ?1 AND id > ?2 AND deleted_at IS NULL ORDER BY id LIMIT ?3");
-    if (!stmt) {
-      return sqlite_failure((*conn)->last_error());
-    }
-    stmt->bind(1, owner).bind(2, after_id).bind(3, fetch);
-    item_page page;
-    bool more = false;
-    for (;;) {
-      const int rc = stmt->step();
-      if (rc == SQLITE_DONE) {
-        break;
+    return read(*impl_, [&](sqlite_connection& db) -> result<item_page> {
+      auto stmt = db.prepare(
+          "SELECT id, name, description, created_at, updated_at, version, deleted_at "
+          "FROM items WHERE owner = ?1 AND id > ?2 AND deleted_at IS NULL ORDER BY id LIMIT ?3");
+      if (!stmt) {
+        return sqlite_failure(db.last_error());
       }
-      if (rc != SQLITE_ROW) {
-        return sqlite_failure(rc);
+      stmt->bind(1, owner).bind(2, after_id).bind(3, fetch);
+      item_page page;
+      bool more = false;
+      for (;;) {
+        const int rc = stmt->step();
+        if (rc == SQLITE_DONE) {
+          break;
+        }
+        if (rc != SQLITE_ROW) {
+          return sqlite_failure(rc);
+        }
+        if (page.items.size() == limit) {
+          more = true;
+          break;
+        }
+        page.items.push_back(read_item(*stmt));
       }
-      if (page.items.size() == limit) {
-        more = true;
-        break;
+      if (more) {
+        page.last_id = page.items.empty() ? std::string(after_id) : page.items.back().id;
       }
-      page.items.push_back(read_item(*stmt));
-    }
-    if (more) {
-      page.last_id = page.items.empty() ? std::string(after_id) : page.items.back().id;
-    }
-    return page;
+      return page;
+    });
   });
 }
 

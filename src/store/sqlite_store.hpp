@@ -65,6 +65,8 @@ class sqlite_store final : public item_store {
                                    std::string_view key, std::string_view claim_token) override;
   result<void> purge_expired(std::int64_t now_ms) override;
   result<std::string> cursor_secret() override;
+  // Runs on the group-commit writer thread: see write_job.
+  std::unique_ptr<write_job> post_write_job(std::unique_ptr<write_job> job) override;
 
   sqlite_store_stats stats() const;
 

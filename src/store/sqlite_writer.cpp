@@ -10,20 +10,42 @@
 
 namespace crud::store {
 
-// A caller's place in the queue. The caller and the writer share it, so the writer can still
-// be inside notify_one() when the caller, already woken, returns: nothing is freed under it.
-struct sqlite_writer::ticket {
+namespace {
+
+// The writer whose job the current thread is running, if any (inline_connection()).
+thread_local const sqlite_writer* running_job_of = nullptr;
+
+}  // namespace
+
+// One write in the queue: what to run inside the batch, and whom to tell how it went.
+struct sqlite_writer::entry {
+  virtual ~entry() = default;
+  // On the writer thread, inside the batch's transaction and a savepoint of its own.
+  virtual boost::system::error_code execute(sqlite_writer& writer, sqlite_connection& db) = 0;
+  // Once the batch is over: op's own outcome when it committed, else the batch's failure.
+  virtual void finish(boost::system::error_code ec) noexcept = 0;
+  boost::system::error_code outcome;
+};
+
+// A blocked caller's place in the queue. The caller and the writer share it, so the writer can
+// still be inside notify_one() when the caller, already woken, returns: nothing is freed under
+// it.
+struct sqlite_writer::ticket final : entry {
   explicit ticket(sqlite_write_op& o) : op(&o) {}
   sqlite_write_op* op;
-  boost::system::error_code outcome;  // the writer's until `done`, then the caller's
+  boost::system::error_code result;  // the writer's until `done`, then the caller's
   std::mutex mutex;
   std::condition_variable ready;
   bool done = false;
 
-  void finish(boost::system::error_code ec) {
+  boost::system::error_code execute(sqlite_writer&, sqlite_connection& db) override {
+    return op->execute(db);
+  }
+
+  void finish(boost::system::error_code ec) noexcept override {
     {
       std::lock_guard lock(mutex);
-      outcome = ec;
+      result = ec;
       done = true;
     }
     ready.notify_one();
@@ -32,8 +54,24 @@ struct sqlite_writer::ticket {
   boost::system::error_code wait() {
     std::unique_lock lock(mutex);
     ready.wait(lock, [&] { return done; });
-    return outcome;
+    return result;
   }
+};
+
+// A job: its writes go through the store's calls, which run inline while it runs, each in a
+// savepoint of its own. Nothing of it fails as a whole but the batch.
+struct sqlite_writer::posted_job final : entry {
+  explicit posted_job(std::unique_ptr<write_job> j) : job(std::move(j)) {}
+  std::unique_ptr<write_job> job;
+
+  boost::system::error_code execute(sqlite_writer& writer, sqlite_connection&) override {
+    running_job_of = &writer;
+    job->run();
+    running_job_of = nullptr;
+    return {};
+  }
+
+  void finish(boost::system::error_code ec) noexcept override { job->settled(ec); }
 };
 
 sqlite_writer::sqlite_writer(std::unique_ptr<sqlite_connection> db, std::size_t max_batch)
@@ -51,23 +89,86 @@ sqlite_writer::~sqlite_writer() {
   db_.reset();
 }
 
-boost::system::error_code sqlite_writer::submit(sqlite_write_op& op) {
-  auto t = std::make_shared<ticket>(op);
+bool sqlite_writer::enqueue(std::shared_ptr<entry> e) {
   bool was_empty = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
-      return errc::unavailable;
+      return false;
     }
     was_empty = queue_.empty();
-    queue_.push_back(t);
+    queue_.push_back(std::move(e));
     ++stats_.queued;
   }
   // The writer sleeps only on an empty queue; otherwise it will look at the queue again anyway.
   if (was_empty) {
     wake_.notify_one();
   }
+  return true;
+}
+
+boost::system::error_code sqlite_writer::submit(sqlite_write_op& op) {
+  // A store call made by a job on this thread: the batch's transaction is open right here, and
+  // queueing would wait for the writer, which is this thread.
+  if (sqlite_connection* db = inline_connection()) {
+    return run_inline(op, *db);
+  }
+  auto t = std::make_shared<ticket>(op);
+  if (!enqueue(t)) {
+    return errc::unavailable;
+  }
   return t->wait();
+}
+
+std::unique_ptr<write_job> sqlite_writer::post(std::unique_ptr<write_job> job) {
+  std::shared_ptr<posted_job> e;
+  try {
+    e = std::make_shared<posted_job>(std::move(job));
+  } catch (...) {
+    return job;  // not moved from: make_shared failed before constructing
+  }
+  if (!enqueue(e)) {
+    return std::move(e->job);
+  }
+  return nullptr;
+}
+
+sqlite_connection* sqlite_writer::inline_connection() const noexcept {
+  return running_job_of == this ? db_.get() : nullptr;
+}
+
+// Like a write of the batch, in a savepoint of its own (nested in the job's): a failure undoes
+// this write alone.
+boost::system::error_code sqlite_writer::run_inline(sqlite_write_op& op, sqlite_connection& db) {
+  // A failure earlier in the job (an I/O error, say) may have ended the batch's transaction;
+  // outside one, SAVEPOINT would begin a transaction of its own.
+  if (!db.in_transaction()) {
+    return map_sqlite_error(SQLITE_IOERR);
+  }
+  auto control = [&](const char* sql) {
+    auto stmt = db.prepare(sql);
+    return stmt ? stmt->run() : db.last_error();
+  };
+  if (const int rc = control("SAVEPOINT inline_op"); rc != SQLITE_OK) {
+    return map_sqlite_error(rc);
+  }
+  boost::system::error_code outcome;
+  try {
+    outcome = op.execute(db);
+  } catch (...) {
+    outcome = errc::internal;
+  }
+  if (!db.in_transaction()) {
+    return map_sqlite_error(SQLITE_IOERR);  // the batch is gone; the writer fails it
+  }
+  int rc = SQLITE_OK;
+  if (outcome) {
+    rc = control("ROLLBACK TO inline_op");
+  }
+  if (rc == SQLITE_OK) {
+    rc = control("RELEASE inline_op");
+  }
+  return rc == SQLITE_OK ? outcome : map_sqlite_error(rc);
 }
 
 sqlite_write_stats sqlite_writer::stats() const {
@@ -77,7 +178,7 @@ sqlite_write_stats sqlite_writer::stats() const {
 
 void sqlite_writer::run() {
   // Reserved once, so that taking a batch never allocates.
-  std::vector<std::shared_ptr<ticket>> batch;
+  std::vector<std::shared_ptr<entry>> batch;
   batch.reserve(max_batch_);
   for (;;) {
     {
@@ -93,14 +194,12 @@ void sqlite_writer::run() {
       stats_.queued -= n;
       stats_.in_flight = n;
     }
-    run_batch(batch);
+    run_batch(batch);  // it also zeroes in_flight, before anyone hears back
     batch.clear();
-    std::lock_guard lock(mutex_);
-    stats_.in_flight = 0;
   }
 }
 
-void sqlite_writer::run_batch(const std::vector<std::shared_ptr<ticket>>& batch) {
+void sqlite_writer::run_batch(const std::vector<std::shared_ptr<entry>>& batch) {
   sqlite_connection& db = *db_;
   // Every ticket of a failed batch gets the same failure; nothing of the batch was written.
   auto fail_all = [&](int rc) {
@@ -111,6 +210,7 @@ void sqlite_writer::run_batch(const std::vector<std::shared_ptr<ticket>>& batch)
     {
       std::lock_guard lock(mutex_);
       ++stats_.failed_batches;
+      stats_.in_flight = 0;
     }
     for (const auto& t : batch) {
       t->finish(ec);
@@ -132,8 +232,9 @@ void sqlite_writer::run_batch(const std::vector<std::shared_ptr<ticket>>& batch)
       return;
     }
     try {
-      t->outcome = t->op->execute(db);
+      t->outcome = t->execute(*this, db);
     } catch (...) {
+      running_job_of = nullptr;
       t->outcome = errc::internal;
     }
     if (!db.in_transaction()) {
@@ -159,9 +260,12 @@ void sqlite_writer::run_batch(const std::vector<std::shared_ptr<ticket>>& batch)
     return;
   }
   {
+    // Before the callers hear back, so that what stats() says once a write has returned
+    // counts that write's commit.
     std::lock_guard lock(mutex_);
     ++stats_.commits;
     stats_.writes += batch.size();
+    stats_.in_flight = 0;
   }
   for (const auto& t : batch) {
     t->finish(t->outcome);

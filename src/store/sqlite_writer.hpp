@@ -9,6 +9,10 @@
 //
 // Because the writer thread is the only one that writes, a read-modify-write inside one
 // operation is atomic without further locking.
+//
+// A caller that must not block posts a write_job instead: the writer runs it in the batch like
+// any write, and tells it how the commit went once it is over. While a job runs, the store's
+// calls on the writer thread run at once on the batch's transaction (inline_connection()).
 
 #include <condition_variable>
 #include <cstddef>
@@ -21,6 +25,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "store/item_store.hpp"
 #include "store/sqlite_stats.hpp"
 
 namespace crud::store {
@@ -48,19 +53,31 @@ class sqlite_writer {
   // failed (then every operation of the batch gets the batch's failure).
   boost::system::error_code submit(sqlite_write_op& op);
 
+  // Queues `job` and returns at once; the writer runs it in a batch and then settles it. Gives
+  // the job back when the writer is stopping.
+  std::unique_ptr<write_job> post(std::unique_ptr<write_job> job);
+
+  // On the writer thread while it runs one of this writer's jobs: the connection, inside the
+  // batch's transaction. Otherwise null.
+  sqlite_connection* inline_connection() const noexcept;
+
   sqlite_write_stats stats() const;
 
  private:
+  struct entry;
   struct ticket;
+  struct posted_job;
+  bool enqueue(std::shared_ptr<entry> e);
+  static boost::system::error_code run_inline(sqlite_write_op& op, sqlite_connection& db);
   void run();
-  void run_batch(const std::vector<std::shared_ptr<ticket>>& batch);
+  void run_batch(const std::vector<std::shared_ptr<entry>>& batch);
 
   std::unique_ptr<sqlite_connection> db_;
   const std::size_t max_batch_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::shared_ptr<ticket>> queue_;
+  std::deque<std::shared_ptr<entry>> queue_;
   bool stopping_ = false;
   sqlite_write_stats stats_;
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -210,6 +211,148 @@ TEST_F(SqliteWriter, DestructionWritesEverythingQueued) {
   }
   EXPECT_EQ(ok.load(), 5);
   EXPECT_EQ(rows(), 5);
+}
+
+// A job made of two functions, for tests; `settled` is told the commit's outcome.
+class fn_job final : public write_job {
+ public:
+  fn_job(std::function<void()> run, std::promise<boost::system::error_code>& settled)
+      : run_(std::move(run)), settled_(settled) {}
+  void run() noexcept override { run_(); }
+  void settled(const boost::system::error_code& commit) noexcept override {
+    settled_.set_value(commit);
+  }
+
+ private:
+  std::function<void()> run_;
+  std::promise<boost::system::error_code>& settled_;
+};
+
+TEST_F(SqliteWriter, AJobsWritesRunInlineEachRolledBackAloneAndSettleOnceDurable) {
+  EXPECT_EQ(writer_->inline_connection(), nullptr);  // not the writer thread
+  std::promise<boost::system::error_code> settled;
+  boost::system::error_code kept;
+  boost::system::error_code undone;
+  bool had_connection = false;
+  long long rows_when_settled = -1;
+  auto job = std::make_unique<fn_job>(
+      [&] {
+        had_connection = writer_->inline_connection() != nullptr;
+        auto a = insert_op("a");
+        auto b = insert_op("b", errc::condition_failed);
+        kept = writer_->submit(a);  // on the writer thread: runs at once, or this would hang
+        undone = writer_->submit(b);
+      },
+      settled);
+  // Counts rows from another connection the moment the job is settled: the commit is done.
+  class counting_job final : public write_job {
+   public:
+    counting_job(std::unique_ptr<write_job> inner, std::function<void()> before)
+        : inner_(std::move(inner)), before_(std::move(before)) {}
+    void run() noexcept override { inner_->run(); }
+    void settled(const boost::system::error_code& commit) noexcept override {
+      before_();
+      inner_->settled(commit);
+    }
+
+   private:
+    std::unique_ptr<write_job> inner_;
+    std::function<void()> before_;
+  };
+  EXPECT_EQ(writer_->post(std::make_unique<counting_job>(std::move(job),
+                                                         [&] { rows_when_settled = rows(); })),
+            nullptr);
+  auto outcome = settled.get_future();
+  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(outcome.get());
+  EXPECT_TRUE(had_connection);
+  EXPECT_FALSE(kept);
+  EXPECT_EQ(undone, errc::condition_failed);
+  EXPECT_EQ(rows_when_settled, 1);  // "a" committed; "b" rolled back alone
+  EXPECT_EQ(writer_->stats().commits, 1U);
+}
+
+TEST_F(SqliteWriter, AJobInAFailedBatchIsSettledWithTheFailureAndLeavesNothing) {
+  std::atomic<bool> release{false};
+  std::thread first = stall(release);
+  std::promise<boost::system::error_code> settled;
+  boost::system::error_code inline_outcome;
+  EXPECT_EQ(writer_->post(std::make_unique<fn_job>(
+                [&] {
+                  auto op = insert_op("job");
+                  inline_outcome = writer_->submit(op);
+                },
+                settled)),
+            nullptr);
+  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 1; }));
+  boost::system::error_code bad_outcome;
+  std::thread bad([&] {
+    fn_op op([](sqlite_connection& db) {
+      db.exec("ROLLBACK");
+      return make_error_code(errc::internal);
+    });
+    bad_outcome = writer_->submit(op);
+  });
+  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 2; }));
+  release = true;
+  first.join();
+  bad.join();
+  auto outcome = settled.get_future();
+  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(inline_outcome);         // its own write went in...
+  EXPECT_TRUE(outcome.get().failed());  // ...and went with the batch
+  EXPECT_TRUE(bad_outcome.failed());
+  EXPECT_EQ(rows(), 0);
+}
+
+TEST_F(SqliteWriter, AJobAfterTheTransactionIsLostWritesNothingOutsideIt) {
+  std::promise<boost::system::error_code> settled;
+  boost::system::error_code after_loss;
+  EXPECT_EQ(writer_->post(std::make_unique<fn_job>(
+                [&] {
+                  fn_op lose([](sqlite_connection& db) {
+                    db.exec("ROLLBACK");
+                    return boost::system::error_code{};
+                  });
+                  (void)writer_->submit(lose);
+                  // Outside a transaction, this would commit on its own.
+                  auto op = insert_op("stray");
+                  after_loss = writer_->submit(op);
+                },
+                settled)),
+            nullptr);
+  auto outcome = settled.get_future();
+  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(after_loss.failed());
+  EXPECT_TRUE(outcome.get().failed());
+  EXPECT_EQ(rows(), 0);
+}
+
+TEST_F(SqliteWriter, AStoppingWriterGivesJobsBackAndSettlesThoseItTook) {
+  std::atomic<bool> release{false};
+  std::thread first = stall(release);
+  // The destructor waits for the stalled batch, so the writer outlives the loop below.
+  sqlite_writer* writer = writer_.get();
+  std::thread destroyer([&] { writer_.reset(); });
+  // Until the destructor has marked the writer stopping, jobs are taken (and settled below).
+  std::vector<std::unique_ptr<std::promise<boost::system::error_code>>> taken;
+  std::unique_ptr<write_job> given_back;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!given_back && std::chrono::steady_clock::now() < deadline) {
+    auto promise = std::make_unique<std::promise<boost::system::error_code>>();
+    given_back = writer->post(std::make_unique<fn_job>([] {}, *promise));
+    if (!given_back)
+      taken.push_back(std::move(promise));
+  }
+  EXPECT_NE(given_back, nullptr);
+  release = true;
+  destroyer.join();
+  first.join();
+  for (auto& p : taken) {
+    auto f = p->get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_FALSE(f.get());
+  }
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 
 namespace crud::store {
 
-class memory_store final : public item_store {
+class memory_store : public item_store {
  public:
   explicit memory_store(std::string cursor_secret = "memory-store-cursor-secret!")
       : secret_(std::move(cursor_secret)) {}
