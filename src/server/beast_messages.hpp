@@ -1,7 +1,9 @@
 #pragma once
-// Translation between Beast's HTTP messages and the app's request/response: the only place
-// where the two meet, so the session only moves messages around.
+// Translation between HTTP on the wire and the app's request/response: Beast's parsed request
+// in, the serialized response out. The only place where the two meet, so the session only moves
+// messages around.
 
+#include <string>
 #include <string_view>
 
 #include <boost/beast/http/message.hpp>
@@ -26,9 +28,18 @@ struct response_framing {
   std::string_view date;  // the Date header; none when empty
 };
 
+// A response as it goes on the wire: the status line and header through the blank line, then
+// the body, written together with one gather write.
+struct wire_response {
+  std::string head;
+  std::string body;  // empty for HEAD and for statuses without a body
+};
+
 // The wire response for `res`: its status and headers, with the framing headers
 // (Content-Length, Connection, Transfer-Encoding) set here rather than taken from the app.
-// Header fields a peer could misparse (a CR or LF in a value, a bad name) are dropped.
-beast_response to_beast_response(app::response&& res, const response_framing& framing);
+// Header fields a peer could misparse (a CR or LF in a value, a bad name) are dropped. The
+// bytes are those Beast's serializer writes for the same message; written here in one pass,
+// they cost one allocation instead of one per field and a serializer's state machine.
+wire_response serialize_response(app::response&& res, const response_framing& framing);
 
 }  // namespace crud::server

@@ -1,6 +1,7 @@
 #include "server/http_session.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -15,7 +16,6 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/none.hpp>
 
 #include "server/http_date.hpp"
@@ -327,19 +327,23 @@ void http_session::do_write(app::response res) {
   framing.head_request = head_request_;
   framing.keep_alive = !close_after_;
   framing.date = cached_http_date(state_.clock().wall_ms());
-  response_ = to_beast_response(std::move(res), framing);
+  response_ = serialize_response(std::move(res), framing);
+  announced_close_ = close_after_;
 
   phase_ = phase::writing;
   // A client that stops reading cannot hold the connection forever.
   stream_.expires_after(state_.config().body_timeout);
-  http::async_write(stream_, response_,
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
+                                                  asio::buffer(response_.body)};
+  asio::async_write(stream_, buffers,
                     beast::bind_front_handler(&http_session::on_write, shared_from_this()));
 }
 
 void http_session::on_write(beast::error_code ec, std::size_t) {
-  const bool announced_close = !response_.keep_alive();
+  const bool announced_close = announced_close_;
   end_request();
-  response_ = {};
+  response_.head.clear();  // its capacity serves the next response
+  response_.body = {};
   if (phase_ == phase::closing)
     return;
   if (ec)

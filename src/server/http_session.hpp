@@ -80,7 +80,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  beast_response response_;
+  wire_response response_;        // the one being written
+  bool announced_close_ = false;  // it says Connection: close (or, in HTTP/1.0, not keep-alive)
   server_state& state_;
   std::string client_key_;
 
