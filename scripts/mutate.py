@@ -125,8 +125,10 @@ MUTATIONS = [
         'if (const int rc = control("COMMIT"); rc != SQLITE_OK) {',
         'for (const auto& t : batch) t->finish(t->outcome); '
         'if (const int rc = control("COMMIT"); rc != SQLITE_OK) {',
-        [("crud_durability_test", "SqlitePowerCut.*")],
-        "writers are told 'done' before COMMIT: a cut during the commit loses acknowledged writes",
+        [("crud_durability_test", "SqlitePowerCut.*"),
+         ("crud_store_test", "SqliteWriter.AJobsWritesRunInline*")],
+        "writers are told 'done' before COMMIT (a blocked caller, or serve's write job answering "
+        "its client): a cut during the commit loses acknowledged writes",
         smoke=True),
     Mutation(
         "sqlite-owner-scope", "src/store/sqlite_store.cpp",

@@ -95,7 +95,7 @@ bool is_http_error(const beast::error_code& ec) noexcept {
 
 }  // namespace
 
-http_session::http_session(tcp::socket&& socket, server_state& state, std::string client)
+http_session::http_session(session_socket&& socket, server_state& state, std::string client)
     : stream_(std::move(socket)),
       // Room for a whole header plus one read: a header that does not fit fails with
       // header_limit (431) before the buffer overflows.

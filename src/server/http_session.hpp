@@ -6,7 +6,7 @@
 // header limit and then in the kernel's socket buffers, so no client can queue up work.
 //
 // All of a session's handlers run in order on its executor: an io_context that one thread
-// runs, or a strand. Calls into the app run inline on the I/O thread (reads, when configured),
+// runs. Calls into the app run inline on the I/O thread (reads, when configured),
 // on the store's writer thread (writes, when the store group-commits on one), or on the
 // blocking pool; the last two post their response back to the executor.
 
@@ -15,10 +15,11 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -30,12 +31,18 @@ namespace crud::server {
 
 class server_state;
 
+// Sockets and streams on an I/O thread's own io_context, by its concrete executor type: the
+// type-erased any_io_executor cost a copy and a destruction through a vtable per operation.
+using session_executor = boost::asio::io_context::executor_type;
+using session_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, session_executor>;
+using session_stream = boost::beast::basic_stream<boost::asio::ip::tcp, session_executor>;
+
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  // `socket`'s executor must run handlers one at a time (an io_context run by one thread, or
-  // a strand); the caller has counted the connection for `client`, the peer's client_key
-  // (server_state::try_open_connection), and the session uncounts it when it ends.
-  http_session(boost::asio::ip::tcp::socket&& socket, server_state& state, std::string client);
+  // `socket`'s io_context must be run by one thread only; the caller has counted the connection for
+  // `client`, the peer's client_key (server_state::try_open_connection), and the session uncounts
+  // it when it ends.
+  http_session(session_socket&& socket, server_state& state, std::string client);
   ~http_session();
   http_session(const http_session&) = delete;
   http_session& operator=(const http_session&) = delete;
@@ -77,7 +84,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void begin_request();
   void end_request() noexcept;
 
-  boost::beast::tcp_stream stream_;
+  session_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   wire_response response_;        // the one being written

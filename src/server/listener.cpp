@@ -92,12 +92,12 @@ void listener::do_accept() {
   next_worker_ = (next_worker_ + 1) % workers_.size();
   acceptor_.async_accept(
       worker.get_executor(),
-      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+      [self = shared_from_this()](boost::system::error_code ec, session_socket socket) {
         self->on_accept(ec, std::move(socket));
       });
 }
 
-void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void listener::on_accept(boost::system::error_code ec, session_socket socket) {
   if (stopped_ || ec == asio::error::operation_aborted)
     return;
   if (ec) {

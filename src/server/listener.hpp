@@ -18,6 +18,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/system/result.hpp>
 
+#include "server/http_session.hpp"
+
 namespace crud::server {
 
 class server_state;
@@ -40,7 +42,7 @@ class listener : public std::enable_shared_from_this<listener> {
 
  private:
   void do_accept();
-  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::system::error_code ec, session_socket socket);
 
   std::vector<boost::asio::io_context*> workers_;
   std::size_t next_worker_ = 0;  // only touched on control

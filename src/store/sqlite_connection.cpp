@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 #include "store/store_error.hpp"
@@ -107,8 +108,25 @@ std::string sqlite_statement::column_text(int index) const {
   return {data, static_cast<std::size_t>(size)};
 }
 
+namespace {
+
+// SQLite counts every allocation and free under one process-wide mutex unless told not to
+// (SQLITE_CONFIG_MEMSTATUS), and the server's I/O threads then queue on it several times per
+// read: it was a third of the futex calls a GET made. Nothing here reads those counts. The
+// setting must come before SQLite initializes, which the first open (or a VFS registration)
+// does; said later, SQLite refuses it and nothing changes. Like every sqlite3_config call, it
+// must not race other SQLite calls: the first open of a process comes before any other thread
+// uses SQLite.
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 boost::system::result<std::unique_ptr<sqlite_connection>, std::string> sqlite_connection::open(
     const std::string& path, const settings& s) {
+  configure_sqlite_once();
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc =
