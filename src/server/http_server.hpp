@@ -36,8 +36,8 @@ struct server_config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 = pick a free port
   unsigned io_threads = 0;    // 0 = std::thread::hardware_concurrency()
-  // The blocking pool for handler calls: store writes block, and group commit needs many of
-  // them in flight.
+  // The blocking pool for handler calls whose store blocks (DynamoDB's network calls), with
+  // many in flight at once. Writes a write_store takes never reach it.
   unsigned handler_threads = 64;
   // GET/HEAD/OPTIONS run directly on the I/O thread (a fast local store); others go to the pool.
   bool inline_reads = true;
