@@ -65,7 +65,7 @@ beast_response parsed(const wire_response& wire, bool head_request = false) {
 }
 
 // The same message through Beast's serializer, for comparing bytes.
-std::string beast_serialized(beast_response msg) {
+std::string beast_serialized(const beast_response& msg) {
   std::ostringstream out;
   out << msg;
   return out.str();
@@ -102,7 +102,7 @@ TEST(BeastMessages, SerializedBytesAreThoseOfBeastsSerializer) {
       auto wire = serialize_response(
           std::move(res),
           {.version = version, .keep_alive = keep_alive, .date = "Sun, 06 Nov 1994 08:49:37 GMT"});
-      EXPECT_EQ(wire.head + wire.body, beast_serialized(std::move(msg)))
+      EXPECT_EQ(wire.head + wire.body, beast_serialized(msg))
           << "HTTP/" << version << " keep-alive " << keep_alive;
     }
   }
