@@ -315,12 +315,16 @@ class job_store final : public store::memory_store {
   std::thread thread_;  // last: it starts once everything above exists
 };
 
+server_config with_write_store(job_store& store) {
+  server_config config = test_config();
+  config.write_store = &store;
+  return config;
+}
+
 TEST(HttpServer, WritesRunAsJobsOnTheStoresWriterAndReadsDoNot) {
   fake_app app;
   job_store store;
-  server_config config = test_config();
-  config.write_store = &store;
-  running_server server(config, app);
+  running_server server(with_write_store(store), app);
   test_client client(server.port());
   ASSERT_TRUE(client.connected());
   auto created = client.request(post("/items", R"({"name":"a"})"));
@@ -339,9 +343,7 @@ TEST(HttpServer, AWriteWhoseCommitFailsIsAnsweredWithTheFailure) {
   fake_app app;
   job_store store;
   store.commit = make_error_code(store::errc::unavailable);
-  server_config config = test_config();
-  config.write_store = &store;
-  running_server server(config, app);
+  running_server server(with_write_store(store), app);
   test_client client(server.port());
   auto res = client.request(post("/items", R"({"name":"a"})"));
   ASSERT_TRUE(res);
@@ -357,9 +359,7 @@ TEST(HttpServer, AJobTheStoreGivesBackRunsOnThePool) {
   job_store store;
   store.give_back = true;
   store.commit = make_error_code(store::errc::unavailable);  // never used: the pool settles
-  server_config config = test_config();
-  config.write_store = &store;
-  running_server server(config, app);
+  running_server server(with_write_store(store), app);
   test_client client(server.port());
   auto res = client.request(post("/items", R"({"name":"a"})"));
   ASSERT_TRUE(res);

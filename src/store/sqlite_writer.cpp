@@ -15,6 +15,44 @@ namespace {
 // The writer whose job the current thread is running, if any (inline_connection()).
 thread_local const sqlite_writer* running_job_of = nullptr;
 
+// Runs one transaction-control statement (cached like any other).
+int control(sqlite_connection& db, const char* sql) {
+  auto stmt = db.prepare(sql);
+  return stmt ? stmt->run() : db.last_error();
+}
+
+struct savepoint_outcome {
+  boost::system::error_code outcome;  // the write's own
+  int rc = SQLITE_OK;  // the savepoint's; SQLITE_IOERR when the transaction itself is gone
+};
+
+// Runs one write in a savepoint of its own (nested in any already open), so that a write that
+// fails is undone alone. Some failures (disk full, I/O errors) make SQLite roll the whole
+// transaction back itself, taking every earlier write with it: then rc says so.
+template <class F>
+savepoint_outcome in_savepoint(sqlite_connection& db, F execute) {
+  savepoint_outcome out;
+  if (out.rc = control(db, "SAVEPOINT op"); out.rc != SQLITE_OK) {
+    return out;
+  }
+  try {
+    out.outcome = execute();
+  } catch (...) {
+    out.outcome = errc::internal;
+  }
+  if (!db.in_transaction()) {
+    out.rc = SQLITE_IOERR;
+    return out;
+  }
+  if (out.outcome) {
+    out.rc = control(db, "ROLLBACK TO op");
+  }
+  if (out.rc == SQLITE_OK) {
+    out.rc = control(db, "RELEASE op");
+  }
+  return out;
+}
+
 }  // namespace
 
 // One write in the queue: what to run inside the batch, and whom to tell how it went.
@@ -141,34 +179,12 @@ sqlite_connection* sqlite_writer::inline_connection() const noexcept {
 // this write alone.
 boost::system::error_code sqlite_writer::run_inline(sqlite_write_op& op, sqlite_connection& db) {
   // A failure earlier in the job (an I/O error, say) may have ended the batch's transaction;
-  // outside one, SAVEPOINT would begin a transaction of its own.
+  // outside one, SAVEPOINT would begin a transaction of its own. The writer fails the batch.
   if (!db.in_transaction()) {
     return map_sqlite_error(SQLITE_IOERR);
   }
-  auto control = [&](const char* sql) {
-    auto stmt = db.prepare(sql);
-    return stmt ? stmt->run() : db.last_error();
-  };
-  if (const int rc = control("SAVEPOINT inline_op"); rc != SQLITE_OK) {
-    return map_sqlite_error(rc);
-  }
-  boost::system::error_code outcome;
-  try {
-    outcome = op.execute(db);
-  } catch (...) {
-    outcome = errc::internal;
-  }
-  if (!db.in_transaction()) {
-    return map_sqlite_error(SQLITE_IOERR);  // the batch is gone; the writer fails it
-  }
-  int rc = SQLITE_OK;
-  if (outcome) {
-    rc = control("ROLLBACK TO inline_op");
-  }
-  if (rc == SQLITE_OK) {
-    rc = control("RELEASE inline_op");
-  }
-  return rc == SQLITE_OK ? outcome : map_sqlite_error(rc);
+  const auto done = in_savepoint(db, [&] { return op.execute(db); });
+  return done.rc == SQLITE_OK ? done.outcome : map_sqlite_error(done.rc);
 }
 
 sqlite_write_stats sqlite_writer::stats() const {
@@ -216,42 +232,17 @@ void sqlite_writer::run_batch(const std::vector<std::shared_ptr<entry>>& batch) 
       t->finish(ec);
     }
   };
-  // Runs one of the fixed transaction-control statements (cached like any other).
-  auto control = [&](const char* sql) {
-    auto stmt = db.prepare(sql);
-    return stmt ? stmt->run() : db.last_error();
-  };
+  auto control = [&](const char* sql) { return store::control(db, sql); };
 
   if (const int rc = control("BEGIN IMMEDIATE"); rc != SQLITE_OK) {
     fail_all(rc);
     return;
   }
   for (const auto& t : batch) {
-    if (const int rc = control("SAVEPOINT op"); rc != SQLITE_OK) {
-      fail_all(rc);
-      return;
-    }
-    try {
-      t->outcome = t->execute(*this, db);
-    } catch (...) {
-      running_job_of = nullptr;
-      t->outcome = errc::internal;
-    }
-    if (!db.in_transaction()) {
-      // Some failures (disk full, I/O errors) make SQLite roll the whole transaction back
-      // itself, taking the batch's earlier writes with it.
-      fail_all(SQLITE_IOERR);
-      return;
-    }
-    int rc = SQLITE_OK;
-    if (t->outcome) {
-      rc = control("ROLLBACK TO op");
-    }
-    if (rc == SQLITE_OK) {
-      rc = control("RELEASE op");
-    }
-    if (rc != SQLITE_OK) {
-      fail_all(rc);
+    const auto done = in_savepoint(db, [&] { return t->execute(*this, db); });
+    t->outcome = done.outcome;
+    if (done.rc != SQLITE_OK) {
+      fail_all(done.rc);
       return;
     }
   }

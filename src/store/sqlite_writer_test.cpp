@@ -47,6 +47,15 @@ fn_op insert_op(std::string value, boost::system::error_code outcome = {}) {
   });
 }
 
+// Ends the whole transaction from inside, as SQLite itself does after some I/O errors, then
+// reports `outcome`.
+fn_op transaction_loser(boost::system::error_code outcome = make_error_code(errc::internal)) {
+  return fn_op([outcome](sqlite_connection& db) {
+    db.exec("ROLLBACK");
+    return outcome;
+  });
+}
+
 class SqliteWriter : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -164,12 +173,8 @@ TEST_F(SqliteWriter, LosingTheTransactionFailsTheWholeBatch) {
     good_outcome = writer_->submit(op);
   });
   ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 1; }));
-  // Ends the whole transaction from inside, as SQLite itself does after some I/O errors.
   std::thread bad([&] {
-    fn_op op([](sqlite_connection& db) {
-      db.exec("ROLLBACK");
-      return make_error_code(errc::internal);
-    });
+    auto op = transaction_loser();
     bad_outcome = writer_->submit(op);
   });
   ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 2; }));
@@ -213,19 +218,24 @@ TEST_F(SqliteWriter, DestructionWritesEverythingQueued) {
   EXPECT_EQ(rows(), 5);
 }
 
-// A job made of two functions, for tests; `settled` is told the commit's outcome.
+// A job made of a function, for tests; `settled` is told the commit's outcome, after `on_settle`
+// (if any) has run on the writer thread.
 class fn_job final : public write_job {
  public:
-  fn_job(std::function<void()> run, std::promise<boost::system::error_code>& settled)
-      : run_(std::move(run)), settled_(settled) {}
+  fn_job(std::function<void()> run, std::promise<boost::system::error_code>& settled,
+         std::function<void()> on_settle = {})
+      : run_(std::move(run)), settled_(settled), on_settle_(std::move(on_settle)) {}
   void run() noexcept override { run_(); }
   void settled(const boost::system::error_code& commit) noexcept override {
+    if (on_settle_)
+      on_settle_();
     settled_.set_value(commit);
   }
 
  private:
   std::function<void()> run_;
   std::promise<boost::system::error_code>& settled_;
+  std::function<void()> on_settle_;
 };
 
 TEST_F(SqliteWriter, AJobsWritesRunInlineEachRolledBackAloneAndSettleOnceDurable) {
@@ -235,32 +245,17 @@ TEST_F(SqliteWriter, AJobsWritesRunInlineEachRolledBackAloneAndSettleOnceDurable
   boost::system::error_code undone;
   bool had_connection = false;
   long long rows_when_settled = -1;
-  auto job = std::make_unique<fn_job>(
-      [&] {
-        had_connection = writer_->inline_connection() != nullptr;
-        auto a = insert_op("a");
-        auto b = insert_op("b", errc::condition_failed);
-        kept = writer_->submit(a);  // on the writer thread: runs at once, or this would hang
-        undone = writer_->submit(b);
-      },
-      settled);
-  // Counts rows from another connection the moment the job is settled: the commit is done.
-  class counting_job final : public write_job {
-   public:
-    counting_job(std::unique_ptr<write_job> inner, std::function<void()> before)
-        : inner_(std::move(inner)), before_(std::move(before)) {}
-    void run() noexcept override { inner_->run(); }
-    void settled(const boost::system::error_code& commit) noexcept override {
-      before_();
-      inner_->settled(commit);
-    }
-
-   private:
-    std::unique_ptr<write_job> inner_;
-    std::function<void()> before_;
-  };
-  EXPECT_EQ(writer_->post(std::make_unique<counting_job>(std::move(job),
-                                                         [&] { rows_when_settled = rows(); })),
+  EXPECT_EQ(writer_->post(std::make_unique<fn_job>(
+                [&] {
+                  had_connection = writer_->inline_connection() != nullptr;
+                  auto a = insert_op("a");
+                  auto b = insert_op("b", errc::condition_failed);
+                  kept = writer_->submit(a);  // on the writer thread: at once, or it would hang
+                  undone = writer_->submit(b);
+                },
+                settled,
+                // Counted from another connection as the job is settled: the commit is done.
+                [&] { rows_when_settled = rows(); })),
             nullptr);
   auto outcome = settled.get_future();
   ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
@@ -287,10 +282,7 @@ TEST_F(SqliteWriter, AJobInAFailedBatchIsSettledWithTheFailureAndLeavesNothing) 
   ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 1; }));
   boost::system::error_code bad_outcome;
   std::thread bad([&] {
-    fn_op op([](sqlite_connection& db) {
-      db.exec("ROLLBACK");
-      return make_error_code(errc::internal);
-    });
+    auto op = transaction_loser();
     bad_outcome = writer_->submit(op);
   });
   ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 2; }));
@@ -310,10 +302,7 @@ TEST_F(SqliteWriter, AJobAfterTheTransactionIsLostWritesNothingOutsideIt) {
   boost::system::error_code after_loss;
   EXPECT_EQ(writer_->post(std::make_unique<fn_job>(
                 [&] {
-                  fn_op lose([](sqlite_connection& db) {
-                    db.exec("ROLLBACK");
-                    return boost::system::error_code{};
-                  });
+                  auto lose = transaction_loser({});
                   (void)writer_->submit(lose);
                   // Outside a transaction, this would commit on its own.
                   auto op = insert_op("stray");
