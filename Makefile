@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build run test test-release test-asan bench format tidy clean
+.PHONY: all deps build run test test-release test-asan bench cold-order format tidy clean
 
 all: build
 
@@ -44,6 +44,11 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 
 bench: build
 	scripts/bench.sh $(BUILD)
+
+# Rewrites cmake/cold_start.order, the cold-start functions lld places together (decision 0023).
+cold-order: build
+	scripts/cold_start_order.py $(BUILD)
+	cmake --build $(BUILD) --target crud-api -j $(JOBS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

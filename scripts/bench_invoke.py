@@ -59,6 +59,35 @@ def wait_port(port, proc, seconds=30):
     die("dynalite did not start")
 
 
+def start_dynalite(dynalite):
+    """Starts dynalite (node_modules) on a free loopback port; returns (process, port)."""
+    port = free_port()
+    proc = subprocess.Popen(["node", dynalite, "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+    except SystemExit:
+        proc.kill()
+        raise
+    return proc, port
+
+
+def store_envs(port, table, db_path):
+    """The environments of a cold start: (base, on DynamoDB at port, on SQLite at db_path).
+
+    Credentials are fixed and no shared config is read, so the caller's own AWS setup and
+    any crud-api settings it exports cannot change what is measured.
+    """
+    base = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                AWS_REGION="us-east-1", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                AWS_CONFIG_FILE="/dev/null")
+    for name in ("AWS_LAMBDA_RUNTIME_API", "_HANDLER", "CRUD_STORE", "CRUD_DB"):
+        base.pop(name, None)
+    ddb_env = dict(base, DYNAMODB_ENDPOINT=f"http://127.0.0.1:{port}", TABLE_NAME=table,
+                   CRUD_STORE="dynamodb")
+    return base, ddb_env, dict(base, CRUD_STORE="sqlite", CRUD_DB=db_path)
+
+
 def run_once(argv, env, rss_file):
     """Spawns argv; returns (wall ms, peak RSS KiB, stdout).
 
@@ -148,24 +177,15 @@ def main():
     if not os.path.exists(dynalite):
         die("node_modules/dynalite is missing (npm ci)")
 
-    port = free_port()
-    proc = subprocess.Popen(["node", dynalite, "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = start_dynalite(dynalite)
     stand_in = runtime_stand_in()
     samples = {}
     try:
-        wait_port(port, proc)
-        base = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                    AWS_REGION="us-east-1", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-                    AWS_CONFIG_FILE="/dev/null")
-        for name in ("AWS_LAMBDA_RUNTIME_API", "_HANDLER", "CRUD_STORE", "CRUD_DB"):
-            base.pop(name, None)
-        ddb_env = dict(base, DYNAMODB_ENDPOINT=f"http://127.0.0.1:{port}",
-                       TABLE_NAME="bench_invoke", CRUD_STORE="dynamodb")
-        subprocess.run([binary, "init"], env=ddb_env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
         with tempfile.TemporaryDirectory() as tmp:
-            sqlite_env = dict(base, CRUD_STORE="sqlite", CRUD_DB=os.path.join(tmp, "items.db"))
+            base, ddb_env, sqlite_env = store_envs(port, "bench_invoke",
+                                                   os.path.join(tmp, "items.db"))
+            subprocess.run([binary, "init"], env=ddb_env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             ddb_item = create_item(binary, ddb_env, tmp)
             sqlite_item = create_item(binary, sqlite_env, tmp)
             get_events = {}

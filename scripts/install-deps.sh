@@ -15,6 +15,7 @@ packages=(
   clang llvm  # `make fuzz-smoke` (in `make test`): libFuzzer, and llvm-symbolizer for its reports
   wrk nginx-light curl procps openssl gnuplot-nox  # `make bench`: load, yardstick, chart
   python3 binutils time
+  lld  # links crud-api with its cold-start code grouped (cmake/static_runtime.cmake, decision 0023)
   chromium  # the browser test of /docs (tests/browser), driven through puppeteer-core
 )
 
