@@ -59,8 +59,11 @@ def wait_port(port, proc, seconds=30):
     die("dynalite did not start")
 
 
-def start_dynalite(dynalite):
+def start_dynalite():
     """Starts dynalite (node_modules) on a free loopback port; returns (process, port)."""
+    dynalite = os.path.join(ROOT, "node_modules", "dynalite", "cli.js")
+    if not os.path.exists(dynalite):
+        die("node_modules/dynalite is missing (npm ci)")
     port = free_port()
     proc = subprocess.Popen(["node", dynalite, "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -173,11 +176,7 @@ def main():
     if not os.path.isdir(os.path.join(node_dir, "node_modules")):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=node_dir, check=True, stdout=subprocess.DEVNULL)
-    dynalite = os.path.join(ROOT, "node_modules", "dynalite", "cli.js")
-    if not os.path.exists(dynalite):
-        die("node_modules/dynalite is missing (npm ci)")
-
-    proc, port = start_dynalite(dynalite)
+    proc, port = start_dynalite()
     stand_in = runtime_stand_in()
     samples = {}
     try:

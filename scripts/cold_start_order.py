@@ -72,11 +72,7 @@ def main():
         die(f"no {binary}; build it first")
     if subprocess.run(["valgrind", "--version"], capture_output=True).returncode != 0:
         die("valgrind is missing (apt-get install valgrind)")
-    dynalite = os.path.join(ROOT, "node_modules", "dynalite", "cli.js")
-    if not os.path.exists(dynalite):
-        die("node_modules/dynalite is missing (npm ci)")
-
-    server, port = start_dynalite(dynalite)
+    server, port = start_dynalite()
     stand_in = runtime_stand_in()
     seen = {}
     try:
