@@ -47,22 +47,6 @@ header_list bearer(const std::string& sub) {
   return {{"Authorization", "Bearer " + token(sub, now_s() + 600)}};
 }
 
-json::object logged(const server_process& server, const http_response& res) {
-  const std::string id = res.header("X-Request-Id").value_or("");
-  json::object found;
-  server.wait_for_line(
-      [&](std::string_view line) {
-        boost::system::error_code ec;
-        auto v = json::parse(line, ec);
-        if (ec || !v.is_object() || string_at(v.get_object(), "requestId") != id)
-          return false;
-        found = v.get_object();
-        return true;
-      },
-      std::chrono::seconds(5));
-  return found;
-}
-
 class ServeAuthE2e : public server_fixture {
  protected:
   std::vector<std::string> server_args() const override { return {"--jwt-secret", secret}; }
@@ -90,7 +74,7 @@ TEST_F(ServeAuthE2e, RequestsWithoutAValidTokenGet401AndTheLogSaysWhy) {
           << describe(res);
       // Why is for the operator, not the caller.
       EXPECT_EQ(res.body.find(c.logged_cause), std::string::npos) << res.body;
-      const json::object line = logged(server(), res);
+      const json::object line = logged_line(server(), res);
       EXPECT_EQ(line.if_contains("statusCode") ? line.at("statusCode").to_number<int>() : 0, 401);
       EXPECT_NE(string_at(line, "cause").find(c.logged_cause), std::string::npos)
           << json::serialize(line);
@@ -109,7 +93,7 @@ TEST_F(ServeAuthE2e, TheTokenSubjectIsTheOwnerAndOwnersAreIsolated) {
   const auto created = client().post("/items", R"({"name":"alice's"})", bearer("alice"));
   ASSERT_TRUE(is_success(created, 201)) << describe(created);
   const std::string id = string_at(json::parse(created.body).at("data").as_object(), "id");
-  EXPECT_EQ(string_at(logged(server(), created), "userId"), "alice");
+  EXPECT_EQ(string_at(logged_line(server(), created), "userId"), "alice");
 
   EXPECT_TRUE(is_success(client().get("/items/" + id, bearer("alice")), 200));
   EXPECT_TRUE(is_error(client().get("/items/" + id, bearer("bob")), 404, "NOT_FOUND"));
@@ -218,7 +202,7 @@ TEST_F(ServeAuthE2e, Rs256TokensAreCheckedWithThePublicKeyFileIssuerAndAudience)
       client().post("/items", R"({"name":"carol's"})",
                     as(signer.token(claims("https://issuer.example", "crud-client"))));
   ASSERT_TRUE(is_success(created, 201)) << describe(created);
-  EXPECT_EQ(string_at(logged(server(), created), "userId"), "carol");
+  EXPECT_EQ(string_at(logged_line(server(), created), "userId"), "carol");
   EXPECT_TRUE(is_error(
       client().get("/items", as(signer.token(claims("https://evil.example", "crud-client")))), 401,
       "UNAUTHORIZED"));

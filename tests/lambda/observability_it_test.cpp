@@ -199,16 +199,7 @@ class LambdaObservability : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  env_list store_env() const {
-    return {{"CRUD_STORE", "dynamodb"},
-            {"TABLE_NAME", std::string(table)},
-            {"DYNAMODB_ENDPOINT", engine_.endpoint()},
-            {"AWS_REGION", "us-east-1"},
-            {"AWS_ACCESS_KEY_ID", "it"},
-            {"AWS_SECRET_ACCESS_KEY", "it-secret"},
-            {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
-            {"AWS_CONFIG_FILE", "/dev/null"}};
-  }
+  env_list store_env() const { return engine_.crud_env(table); }
 
   env_list observability_env() const {
     env_list env = store_env();

@@ -115,6 +115,17 @@ dynamodb_engine_process::dynamodb_engine_process(dynamodb_engine_options options
   start();
 }
 
+env_list dynamodb_engine_process::crud_env(std::string_view table) const {
+  return {{"CRUD_STORE", "dynamodb"},
+          {"TABLE_NAME", std::string(table)},
+          {"DYNAMODB_ENDPOINT", endpoint()},
+          {"AWS_REGION", "us-east-1"},
+          {"AWS_ACCESS_KEY_ID", "it"},
+          {"AWS_SECRET_ACCESS_KEY", "it-secret"},
+          {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
+          {"AWS_CONFIG_FILE", "/dev/null"}};
+}
+
 dynamodb_engine_process::~dynamodb_engine_process() {
   stop();
 }

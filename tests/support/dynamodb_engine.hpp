@@ -52,6 +52,9 @@ class dynamodb_engine_process {
   const std::string& error() const { return error_; }
   std::uint16_t port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // What points a crud-api child at TABLE on this engine: the store, the table, the endpoint,
+  // a region and static keys, and no shared AWS files (the machine's own must not leak in).
+  env_list crud_env(std::string_view table) const;
 
   // A power cut: SIGKILL, then reap.
   void kill();

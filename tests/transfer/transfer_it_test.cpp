@@ -208,16 +208,7 @@ class TransferDynamoDb : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  env_list ddb_env() const {
-    return {{"CRUD_STORE", "dynamodb"},
-            {"TABLE_NAME", "items"},
-            {"DYNAMODB_ENDPOINT", engine_->endpoint()},
-            {"AWS_REGION", "us-east-1"},
-            {"AWS_ACCESS_KEY_ID", "it"},
-            {"AWS_SECRET_ACCESS_KEY", "it-secret"},
-            {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
-            {"AWS_CONFIG_FILE", "/dev/null"}};
-  }
+  env_list ddb_env() const { return engine_->crud_env("items"); }
 
   test_support::temp_dir dir_{"crud-transfer"};
   std::unique_ptr<test_support::dynamodb_engine_process> engine_;

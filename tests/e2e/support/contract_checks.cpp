@@ -208,6 +208,22 @@ std::string string_at(const json::object& obj, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+json::object logged_line(const server_process& server, const http_response& res) {
+  const std::string id = res.header("X-Request-Id").value_or("");
+  json::object found;
+  server.wait_for_line(
+      [&](std::string_view line) {
+        boost::system::error_code ec;
+        auto v = json::parse(line, ec);
+        if (ec || !v.is_object() || string_at(v.get_object(), "requestId") != id)
+          return false;
+        found = std::move(v.get_object());
+        return true;
+      },
+      std::chrono::seconds(5));
+  return found;
+}
+
 std::int64_t int_at(const json::object& obj, std::string_view key) {
   const auto* v = obj.if_contains(key);
   return v != nullptr && v->is_int64() ? v->get_int64() : -1;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/http_client.hpp"
+#include "support/server_process.hpp"
 
 namespace crud::e2e {
 
@@ -42,6 +43,10 @@ std::string string_at(const boost::json::object& obj, std::string_view key);
 std::int64_t int_at(const boost::json::object& obj, std::string_view key);
 // The ids of a list response's `data`, in order.
 std::vector<std::string> ids_of(const http_response& res);
+
+// The log line (CONTRACT §3) of the request `res` answered, found by its X-Request-Id among
+// the server's stdout lines; waits up to 5 s for it, and is empty when none came.
+boost::json::object logged_line(const server_process& server, const http_response& res);
 
 // Percent-encodes a query parameter value.
 std::string url_encode(std::string_view s);

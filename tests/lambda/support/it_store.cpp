@@ -33,14 +33,7 @@ it_store::~it_store() = default;
 env_list it_store::env() const {
   if (!engine_)
     return {{"CRUD_STORE", "sqlite"}, {"CRUD_DB", db_.string()}};
-  return {{"CRUD_STORE", "dynamodb"},
-          {"TABLE_NAME", "items"},
-          {"DYNAMODB_ENDPOINT", engine_->endpoint()},
-          {"AWS_REGION", "us-east-1"},
-          {"AWS_ACCESS_KEY_ID", "it"},
-          {"AWS_SECRET_ACCESS_KEY", "it-secret"},
-          {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
-          {"AWS_CONFIG_FILE", "/dev/null"}};
+  return engine_->crud_env("items");
 }
 
 env_list it_store::unopenable() const {
