@@ -220,6 +220,10 @@ meta nproc "$(nproc)"
 meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 meta kernel "$(uname -sr)"
 meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+# The kernel's CPU counters (/proc/stat), so the report can say how much CPU time the hypervisor
+# took for other guests during the run (steal): on a shared machine that, more than the load
+# average, is what moves two runs of the same binary apart.
+meta cpu_stat_start "$(head -n1 /proc/stat)"
 meta wrk "wrk -t$threads -c$connections, $runs runs of $duration after a $warmup warm-up"
 meta commit "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
 
@@ -313,6 +317,7 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
         print(json.dumps({"type": "micro", "key": b["run_name"], "ns": b["cpu_time"] * unit}))
 EOF
 meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta cpu_stat_end "$(head -n1 /proc/stat)"
 
 # --- the report ----------------------------------------------------------------------------
 report=(python3 "$root/scripts/bench_report.py" "$results")

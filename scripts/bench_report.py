@@ -160,6 +160,20 @@ def micro_table(micro):
     return rows
 
 
+def steal_share(start, end):
+    """The share (percent) of CPU time that the hypervisor gave to other guests between two
+    `cpu` lines of /proc/stat (user nice system idle iowait irq softirq steal ...); None when
+    either is missing or nothing elapsed."""
+    if not start or not end:
+        return None
+    a = [int(x) for x in start.split()[1:9]]
+    b = [int(x) for x in end.split()[1:9]]
+    if len(a) < 8 or len(b) < 8:
+        return None
+    total = sum(b) - sum(a)
+    return 100.0 * (b[7] - a[7]) / total if total > 0 else None
+
+
 def goals(made, pinned, med):
     out = []
 
@@ -280,6 +294,9 @@ def main():
     machine = (f"{meta.get('nproc', '?')} CPUs ({meta.get('cpu', '?')}), {meta.get('kernel', '?')};"
                f" load average {meta.get('load_start', '?')} at the start,"
                f" {meta.get('load_end', '?')} at the end")
+    steal = steal_share(meta.get("cpu_stat_start"), meta.get("cpu_stat_end"))
+    if steal is not None:
+        machine += f"; CPU steal {steal:.1f}% of the run's CPU time"
     print(f"make bench, {meta.get('date', '?')}: {machine}")
     print(f"serve: {meta.get('wrk', '')}; median (min–max)\n")
     print(text_table(SERVE_HEADER, serve))
@@ -350,8 +367,10 @@ Google Benchmark (`bench/micro`), CPU time per call, median of the repetitions (
         with open(args.markdown, "w") as f:
             f.write(doc)
     if args.readme:
+        steal_note = f", CPU steal {steal:.1f}%" if steal is not None else ""
         block = (f"Last `make bench` ({meta.get('date', '?')[:10]}, {meta.get('nproc', '?')} CPUs,"
-                 f" load {meta.get('load_start', '?')}):\n\n{md_table(GOAL_HEADER, goal_rows)}\n\n"
+                 f" load {meta.get('load_start', '?')}{steal_note}):\n\n"
+                 f"{md_table(GOAL_HEADER, goal_rows)}\n\n"
                  f"{serve_md}\n\nPer core (server and nginx on one CPU, wrk on another):\n\n"
                  f"{pinned_md}\n\nThe cold starts, the micro benchmarks and the chart: "
                  f"[docs/benchmarks.md](docs/benchmarks.md).\n\n"
