@@ -1,7 +1,6 @@
 #include "main/os_random.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <sys/random.h>
 
@@ -32,15 +31,6 @@ void kernel_fill(std::span<std::byte> out) {
   }
 }
 
-void drbg_fill(std::span<std::byte> out) {
-  if (out.empty())
-    return;
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size())) == 1)
-    return;
-  // OpenSSL's generator failed (it should not): ask the kernel directly.
-  kernel_fill(out);
-}
-
 struct block {
   static constexpr std::size_t size = 512;
   std::array<std::byte, size> bytes{};
@@ -58,7 +48,7 @@ struct block {
     std::size_t done = 0;
     while (done < out.size()) {
       if (used == size) {
-        drbg_fill(bytes);
+        kernel_fill(bytes);
         used = 0;
       }
       const std::size_t n = std::min(out.size() - done, size - used);
@@ -84,7 +74,7 @@ os_random::os_random() {
 void os_random::fill(std::span<std::byte> out) {
   // Large requests (secrets, tests) gain nothing from the block.
   if (out.size() > block::size / 4) {
-    drbg_fill(out);
+    kernel_fill(out);
     return;
   }
   thread_local block b;

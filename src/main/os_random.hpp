@@ -1,9 +1,10 @@
 #pragma once
-// The process's CSPRNG (OpenSSL's DRBG, seeded by the kernel), used for ids and secrets.
-// Each thread draws from the DRBG in blocks and hands out bytes from its block: one
-// RAND_bytes call costs about as much as a whole GET on the embedded store (it takes the
-// DRBG's lock and goes through the provider), while ids need 10 to 16 bytes each. A fork
-// discards the blocks, so a child never repeats its parent's bytes.
+// The process's CSPRNG, used for ids and secrets: the kernel's (getrandom). Each thread draws
+// it in blocks and hands out bytes from its block, since ids need 10 to 16 bytes each and a
+// system call per id would cost more than the id. OpenSSL's DRBG is not used: its first call
+// builds the generator through the provider machinery (an AES-CTR fetch, and OpenSSL's table
+// of algorithm names), about a millisecond of every cold start (decision 24). A fork discards
+// the blocks, so a child never repeats its parent's bytes.
 
 #include "core/random_source.hpp"
 
