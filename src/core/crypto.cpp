@@ -2,95 +2,72 @@
 
 #include "core/hex.hpp"
 
-#include <memory>
+#include <algorithm>
 
-#include <openssl/core_names.h>
+// SHA-256's own functions (SHA256_Init, _Update, _Final) are deprecated in OpenSSL 3 in favour
+// of EVP, but they are still its fast implementation, and they need no provider: see below.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/params.h>
 #include <openssl/sha.h>
 
 namespace crud::core {
 namespace {
 
-// OpenSSL 3's one-shot SHA256() and HMAC() look the algorithm up in the provider store and
-// allocate a context on every call: about 1 µs each, most of what hashing the short strings of
-// a SigV4 signature or a cursor costs. Here the algorithms are fetched once and each thread
-// keeps its contexts; the one-shots remain the fallback should any step fail.
-const EVP_MD* fetched_sha256() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
+// Hashing goes straight to OpenSSL's SHA-256 functions, and HMAC is built on them here
+// (RFC 2104: two hashes around the padded key), not through EVP. A process's first EVP fetch
+// fills OpenSSL's table of algorithm names from its legacy object database, and its first HMAC
+// loads every error string OpenSSL has. Together that was a fifth of the CPU of a one-shot
+// `invoke` on DynamoDB, spent before its first signature (decision 25). Through EVP, each call
+// also costs a fetch and a context, or per-thread contexts to avoid them.
+constexpr std::size_t block_size = 64;
 
-EVP_MAC* fetched_hmac() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
-}
+class sha256_hasher {
+ public:
+  sha256_hasher() { SHA256_Init(&ctx_); }
+  sha256_hasher(const sha256_hasher&) = delete;
+  sha256_hasher& operator=(const sha256_hasher&) = delete;
+  ~sha256_hasher() { OPENSSL_cleanse(&ctx_, sizeof ctx_); }
 
-struct md_ctx_free {
-  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+  void update(const void* data, std::size_t size) { SHA256_Update(&ctx_, data, size); }
+  digest finish() {
+    digest out{};
+    SHA256_Final(out.data(), &ctx_);
+    return out;
+  }
+
+ private:
+  SHA256_CTX ctx_{};
 };
-struct mac_ctx_free {
-  void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
-};
-
-EVP_MD_CTX* thread_md_ctx() {
-  thread_local const std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx(EVP_MD_CTX_new());
-  return ctx.get();
-}
-
-// An HMAC context with its digest set once; each use only sets the key.
-EVP_MAC_CTX* thread_hmac_ctx() {
-  thread_local const std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> ctx([]() -> EVP_MAC_CTX* {
-    EVP_MAC* mac = fetched_hmac();
-    EVP_MAC_CTX* c = mac ? EVP_MAC_CTX_new(mac) : nullptr;
-    char digest_name[] = "SHA256";
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-        OSSL_PARAM_construct_end()};
-    if (c && EVP_MAC_CTX_set_params(c, params) != 1) {
-      EVP_MAC_CTX_free(c);
-      c = nullptr;
-    }
-    return c;
-  }());
-  return ctx.get();
-}
 
 }  // namespace
 
 digest sha256(std::string_view data) {
-  digest out{};
-  const EVP_MD* md = fetched_sha256();
-  EVP_MD_CTX* ctx = thread_md_ctx();
-  unsigned int len = 0;
-  if (md && ctx && EVP_DigestInit_ex2(ctx, md, nullptr) == 1 &&
-      EVP_DigestUpdate(ctx, data.data(), data.size()) == 1 &&
-      EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size()) {
-    return out;
-  }
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
-  return out;
+  sha256_hasher h;
+  h.update(data.data(), data.size());
+  return h.finish();
 }
 
 digest hmac_sha256(std::string_view key, std::string_view data) {
-  digest out{};
-  // A null key would tell EVP_MAC_init to keep the previous call's key: an empty key must
-  // still be a (zero-length) key.
-  static constexpr unsigned char no_key[1] = {0};
-  const auto* key_bytes = key.empty() ? no_key : reinterpret_cast<const unsigned char*>(key.data());
-  EVP_MAC_CTX* ctx = thread_hmac_ctx();
-  std::size_t len = 0;
-  if (ctx && EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
-      EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size()) {
-    return out;
+  std::array<unsigned char, block_size> pad{};
+  if (key.size() > block_size) {
+    const digest short_key = sha256(key);
+    std::copy(short_key.begin(), short_key.end(), pad.begin());
+  } else {
+    std::copy(key.begin(), key.end(), pad.begin());
   }
-  unsigned int one_shot_len = 0;
-  HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &one_shot_len);
-  return out;
+  for (auto& b : pad)
+    b ^= 0x36;  // ipad
+  sha256_hasher inner;
+  inner.update(pad.data(), pad.size());
+  inner.update(data.data(), data.size());
+  const digest inner_digest = inner.finish();
+  for (auto& b : pad)
+    b ^= 0x36 ^ 0x5c;  // from ipad to opad
+  sha256_hasher outer;
+  outer.update(pad.data(), pad.size());
+  outer.update(inner_digest.data(), inner_digest.size());
+  OPENSSL_cleanse(pad.data(), pad.size());
+  return outer.finish();
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
