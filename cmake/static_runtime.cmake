@@ -66,8 +66,10 @@ function(crud_static_runtime target)
   # scripts/cold_start_order.py). Decision 0023 has the measurements.
   include(CheckLinkerFlag)
   check_linker_flag(CXX "-fuse-ld=lld" CRUD_LINKER_HAS_LLD)
-  set(lld_options -fuse-ld=lld)
-  if(NOT CRUD_LINKER_HAS_LLD AND CMAKE_CROSSCOMPILING)
+  set(lld_options "")
+  if(CRUD_LINKER_HAS_LLD)
+    set(lld_options -fuse-ld=lld)
+  elseif(CMAKE_CROSSCOMPILING)
     # A cross gcc looks for lld under its target's name (aarch64-linux-gnu-ld.lld), which
     # Debian's lld does not install: one ld.lld links every target. gcc finds it as ld.lld in
     # a -B folder, so the arm64 Lambda artifact gets the same layout as the x86_64 one.
@@ -78,12 +80,11 @@ function(crud_static_runtime target)
       file(CREATE_LINK ${CRUD_LD_LLD} ${lld_dir}ld.lld SYMBOLIC)
       check_linker_flag(CXX "-B${lld_dir};-fuse-ld=lld" CRUD_CROSS_LINKER_HAS_LLD)
       if(CRUD_CROSS_LINKER_HAS_LLD)
-        set(CRUD_LINKER_HAS_LLD ON)
         set(lld_options -B${lld_dir} -fuse-ld=lld)
       endif()
     endif()
   endif()
-  if(CRUD_LINKER_HAS_LLD)
+  if(lld_options)
     set(order ${PROJECT_SOURCE_DIR}/cmake/cold_start.order)
     target_link_options(${target} PRIVATE ${lld_options} LINKER:--gc-sections LINKER:--icf=safe
                         LINKER:--symbol-ordering-file=${order} LINKER:--no-warn-symbol-ordering)

@@ -221,8 +221,8 @@ meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 meta kernel "$(uname -sr)"
 meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 # The kernel's CPU counters (/proc/stat), so the report can say how much CPU time the hypervisor
-# took for other guests during the run (steal): on a shared machine that, more than the load
-# average, is what moves two runs of the same binary apart.
+# took for other guests during the run (steal), which the load average, counting only this
+# machine's own work, does not show.
 meta cpu_stat_start "$(head -n1 /proc/stat)"
 meta wrk "wrk -t$threads -c$connections, $runs runs of $duration after a $warmup warm-up"
 meta commit "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"

@@ -1,11 +1,8 @@
 // The items routes of CONTRACT §2 over real HTTP: create, read, list, replace, merge-patch,
 // both delete modes with restore, conditional requests and idempotent replay.
 
-#include <barrier>
 #include <boost/json.hpp>
-#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "support/contract_checks.hpp"
@@ -373,39 +370,6 @@ TEST_F(ApiE2e, IdempotentRetryReplaysTheFirstResponse) {
   ASSERT_TRUE(is_success(fresh, 201));
   EXPECT_NE(string_at(data_of(fresh), "id"), string_at(data_of(first), "id"));
   EXPECT_EQ(ids_of(client().get("/items")).size(), 2U);
-}
-
-TEST_F(ApiE2e, ConcurrentRetriesWithOneKeyCreateOneItem) {
-  constexpr int senders = 8;
-  std::vector<std::unique_ptr<http_client>> clients;
-  for (int i = 0; i < senders; ++i) {
-    clients.push_back(new_client());
-    ASSERT_TRUE(clients.back()->connect());
-  }
-  std::vector<http_response> answers(senders);
-  std::barrier start(senders);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < senders; ++i) {
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      answers[i] =
-          clients[i]->post("/items", R"({"name":"racing"})", {{"Idempotency-Key", "race-key"}});
-    });
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
-  std::set<std::string> created_ids;
-  for (const auto& res : answers) {
-    if (res.status == 201) {
-      EXPECT_TRUE(is_success(res, 201));
-      created_ids.insert(string_at(data_of(res), "id"));
-    } else {
-      EXPECT_TRUE(is_error(res, 409, "IDEMPOTENCY_IN_PROGRESS"));
-    }
-  }
-  EXPECT_EQ(created_ids.size(), 1U);
-  EXPECT_EQ(ids_of(client().get("/items")).size(), 1U);
 }
 
 TEST_F(ApiE2e, KeepAliveServesManyRequestsOnOneConnection) {
