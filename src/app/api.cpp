@@ -50,10 +50,10 @@ const transport_hooks no_hooks;
 
 }  // namespace
 
-api::api(api_config config, api_dependencies deps, core::cursor_codec cursors)
+api::api(api_config config, api_dependencies deps)
     : config_(std::move(config)),
       deps_(deps),
-      handlers_(config_, deps.store, deps.clock, deps.random, std::move(cursors)) {}
+      handlers_(config_, deps.store, deps.clock, deps.random) {}
 
 std::string api::new_request_id() {
   // A version-4 UUID.

@@ -26,7 +26,6 @@
 #include "app/router.hpp"
 #include "app/transport_hooks.hpp"
 #include "core/clock.hpp"
-#include "core/cursor.hpp"
 #include "core/error.hpp"
 #include "core/random_source.hpp"
 #include "store/item_store.hpp"
@@ -42,7 +41,9 @@ struct api_dependencies {
 
 class api final : public request_handler {
  public:
-  api(api_config config, api_dependencies deps, core::cursor_codec cursors);
+  // List cursors are signed with the store's key (cursor_key_id, cursor_secret), read on the
+  // first list.
+  api(api_config config, api_dependencies deps);
 
   response handle(const request& req, const transport_hooks& hooks) noexcept override;
   // For transports without hooks (Lambda, `invoke`).

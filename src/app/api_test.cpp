@@ -43,8 +43,7 @@ class ApiTest : public ::testing::Test {
 
   void make(api_config config) {
     api_ =
-        std::make_unique<api>(std::move(config), api_dependencies{store_, clock_, random_, sink_},
-                              core::cursor_codec("test-cursor-secret-0123456789ab"));
+        std::make_unique<api>(std::move(config), api_dependencies{store_, clock_, random_, sink_});
   }
 
   response call(std::string method, std::string path, std::string body = {},

@@ -129,12 +129,10 @@ boost::system::result<core::item, api_error> conditional_write(store::item_store
 }  // namespace
 
 item_handlers::item_handlers(const api_config& config, store::item_store& store,
-                             const core::clock& clock, core::random_source& random,
-                             core::cursor_codec cursors)
+                             const core::clock& clock, core::random_source& random)
     : config_(config),
       store_(store),
       clock_(clock),
-      cursors_(std::move(cursors)),
       ids_(clock, random),
       idempotency_(store, random, config.idempotency_in_progress_ms, config.idempotency_ttl_ms) {}
 
@@ -206,6 +204,20 @@ outcome item_handlers::get(request_context& ctx, std::string_view id) {
   return res;
 }
 
+store::result<const core::cursor_codec*> item_handlers::own_cursors() {
+  if (cursors_ready_.load(std::memory_order_acquire))
+    return &*cursors_;
+  std::lock_guard lock(cursors_mutex_);
+  if (!cursors_) {
+    auto secret = store_.cursor_secret();
+    if (!secret)
+      return secret.error();
+    cursors_.emplace(store_.cursor_key_id(), std::move(*secret));
+    cursors_ready_.store(true, std::memory_order_release);
+  }
+  return &*cursors_;
+}
+
 outcome item_handlers::list(request_context& ctx) {
   const request& req = ctx.req;
   int limit = default_page_size;
@@ -215,6 +227,9 @@ outcome item_handlers::list(request_context& ctx) {
       return validation_error("limit", "must be an integer from 1 to 100");
     limit = *parsed;
   }
+  auto cursors = own_cursors();
+  if (!cursors)
+    return from_store_error(cursors.error());
   std::string after;
   // An empty cursor is refused rather than read as "from the start": a script that failed to
   // extract the previous page's lastKey would otherwise loop over page one forever.
@@ -224,8 +239,8 @@ outcome item_handlers::list(request_context& ctx) {
       return validation_error("lastKey", "is not a valid cursor");
     // A cursor signed in another region names that region's key, which the store finds in the
     // replicated table (docs/decisions/0021-cursor-keys-per-region.md).
-    if (parsed->key_id == cursors_.key_id()) {
-      if (!cursors_.decode(ctx.owner, *token))
+    if (parsed->key_id == (*cursors)->key_id()) {
+      if (!(*cursors)->decode(ctx.owner, *token))
         return validation_error("lastKey", "is not a valid cursor");
     } else {
       auto key = store_.cursor_key(ctx.opts, parsed->key_id);
@@ -241,7 +256,7 @@ outcome item_handlers::list(request_context& ctx) {
     return from_store_error(page.error());
   std::optional<std::string> last_key;
   if (page->last_id)
-    last_key = cursors_.encode(ctx.owner, *page->last_id);
+    last_key = (*cursors)->encode(ctx.owner, *page->last_id);
   ctx.message = "Items listed";
   response res;
   res.status = 200;

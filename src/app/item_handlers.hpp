@@ -5,6 +5,9 @@
 // store and build the success response; a failure is returned as an `api_error`, which the
 // pipeline turns into the envelope. Adding a store operation to a route happens here.
 
+#include <atomic>
+#include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "app/api_config.hpp"
@@ -21,7 +24,7 @@ namespace crud::app {
 class item_handlers {
  public:
   item_handlers(const api_config& config, store::item_store& store, const core::clock& clock,
-                core::random_source& random, core::cursor_codec cursors);
+                core::random_source& random);
 
   outcome create(request_context& ctx);
   outcome get(request_context& ctx, std::string_view id);
@@ -31,10 +34,16 @@ class item_handlers {
   outcome restore(request_context& ctx, std::string_view id);
 
  private:
+  // The codec of this process's own cursor key, made from the store's on first use: a one-shot
+  // `invoke` that never lists never reads the key (a DynamoDB round trip).
+  store::result<const core::cursor_codec*> own_cursors();
+
   const api_config& config_;
   store::item_store& store_;
   const core::clock& clock_;
-  core::cursor_codec cursors_;
+  std::mutex cursors_mutex_;
+  std::atomic<bool> cursors_ready_{false};
+  std::optional<core::cursor_codec> cursors_;  // set once, under the mutex, then only read
   core::ulid_generator ids_;
   idempotency_protocol idempotency_;
 };

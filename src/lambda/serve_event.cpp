@@ -13,12 +13,12 @@ boost::system::result<std::string, std::string> serve_event(app::request_handler
   if (!event)
     return {boost::system::in_place_error, std::move(event.error())};
   return {boost::system::in_place_value,
-          serve_event(app, std::move(*event), context, metrics, clock)};
+          serve_event(app, std::move(*event), context, metrics, clock).response};
 }
 
-std::string serve_event(app::request_handler& app, decoded_event event,
-                        const event_context& context, emf_publisher& metrics,
-                        const core::clock& clock) {
+served_event serve_event(app::request_handler& app, decoded_event event,
+                         const event_context& context, emf_publisher& metrics,
+                         const core::clock& clock) {
   app::request& req = event.request;
   req.request_id = context.request_id;
   req.deadline_ms = context.deadline_ms;
@@ -26,7 +26,7 @@ std::string serve_event(app::request_handler& app, decoded_event event,
   const std::int64_t started = clock.steady_ns();
   app::response res = app.handle(req, {});
   metrics.publish(res, started);
-  return encode_response(res, event.version);
+  return {res.status, encode_response(res, event.version)};
 }
 
 }  // namespace crud::lambda

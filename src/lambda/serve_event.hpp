@@ -31,10 +31,16 @@ boost::system::result<std::string, std::string> serve_event(app::request_handler
                                                             emf_publisher& metrics,
                                                             const core::clock& clock);
 
+// An answered event: the HTTP status the app gave, and the proxy response JSON.
+struct served_event {
+  int status = 0;
+  std::string response;
+};
+
 // The same for an event already decoded, by a caller that refuses a bad one before it opens a
-// store (`invoke`).
-std::string serve_event(app::request_handler& app, decoded_event event,
-                        const event_context& context, emf_publisher& metrics,
-                        const core::clock& clock);
+// store, and looks at the status before it answers (`invoke`).
+served_event serve_event(app::request_handler& app, decoded_event event,
+                         const event_context& context, emf_publisher& metrics,
+                         const core::clock& clock);
 
 }  // namespace crud::lambda

@@ -48,21 +48,28 @@ int run_invoke(const options& o) {
 
   process p(true, STDERR_FILENO);
   p.tracer = make_xray_tracer(p);
-  if (auto opened = open_store(p, o); !opened) {
+  // The request itself is the check that the store is there: one round trip, not two.
+  if (auto opened = open_store(p, o, {.defer_checks = true}); !opened) {
     std::fprintf(stderr, "crud-api: %s\n", opened.error().c_str());
     return 2;
   }
-  if (auto built = build_api(p, o, *operations); !built) {
-    std::fprintf(stderr, "crud-api: %s\n", built.error().c_str());
-    return 1;
-  }
+  build_api(p, o, *operations);
   // As one Lambda invocation: the EMF document goes with the log lines (stderr here, since
   // stdout is the response), and a sampled _X_AMZN_TRACE_ID traces the DynamoDB calls.
   lambda::emf_publisher metrics(std::move(*ns), o.service_name, p.log, p.clock);
   lambda::event_context context;
   if (const char* trace = std::getenv("_X_AMZN_TRACE_ID"))  // NOLINT(concurrency-mt-unsafe)
     context.trace_header = trace;
-  std::string out = lambda::serve_event(*p.api, std::move(*event), context, metrics, p.clock);
+  auto answer = lambda::serve_event(*p.api, std::move(*event), context, metrics, p.clock);
+  // A store that cannot be used fails as an eager open would have: exit 2 with the reason
+  // (a missing table, an endpoint that does not answer), not a 500 that looks like a bug.
+  if (answer.status >= 500) {
+    if (auto reason = why_store_fails(p, o)) {
+      std::fprintf(stderr, "crud-api: %s\n", reason->c_str());
+      return 2;
+    }
+  }
+  std::string out = std::move(answer.response);
   out.push_back('\n');
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

@@ -59,9 +59,7 @@ int run_lambda(const options& o) {
   if (auto opened = open_store(p, o); !opened) {
     return init_failure(client, "Runtime.StoreUnavailable", opened.error(), 2);
   }
-  if (auto built = build_api(p, o, *operations); !built) {
-    return init_failure(client, "Runtime.InitError", built.error(), 1);
-  }
+  build_api(p, o, *operations);
 
   lambda::emf_publisher metrics(std::move(*ns), o.service_name, p.log, p.clock);
   auto handler = [&p, &metrics](const lambda::invocation& inv) -> lambda::handler_result {

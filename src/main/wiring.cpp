@@ -105,26 +105,39 @@ void adopt_store(process& p, const options& o, std::unique_ptr<store::item_store
 
 }  // namespace
 
-boost::system::result<void, std::string> open_store(process& p, const options& o,
-                                                    std::size_t concurrent_readers) {
+namespace {
+
+boost::system::result<std::unique_ptr<store::item_store>, std::string> open_store_as(
+    process& p, const options& o, const store_opening& how) {
   if (o.store == store_kind::dynamodb) {
     auto setup = make_dynamodb_setup(p, o);
     if (!setup)
       return setup.error();
-    auto opened = store::open_dynamodb_store(setup->options, setup->deps);
-    if (!opened)
-      return opened.error();
-    adopt_store(p, o, std::move(*opened));
-    return {};
+    setup->options.cursor_secret_at_open = !how.defer_checks;
+    return store::open_dynamodb_store(setup->options, setup->deps);
   }
   store::sqlite_options so;
   so.path = o.db;
-  so.read_connections = concurrent_readers;
-  auto opened = store::open_sqlite_store(so, p.random);
+  so.read_connections = how.concurrent_readers;
+  return store::open_sqlite_store(so, p.random);
+}
+
+}  // namespace
+
+boost::system::result<void, std::string> open_store(process& p, const options& o,
+                                                    const store_opening& how) {
+  auto opened = open_store_as(p, o, how);
   if (!opened)
     return opened.error();
   adopt_store(p, o, std::move(*opened));
   return {};
+}
+
+std::optional<std::string> why_store_fails(process& p, const options& o) {
+  auto opened = open_store_as(p, o, store_opening{});
+  if (!opened)
+    return std::move(opened.error());
+  return std::nullopt;
 }
 
 boost::system::result<std::unique_ptr<store::item_transfer>, std::string> open_transfer(
@@ -149,11 +162,7 @@ boost::system::result<std::unique_ptr<store::item_transfer>, std::string> open_t
   return std::move(*opened);
 }
 
-boost::system::result<void, std::string> build_api(process& p, const options& o,
-                                                   app::operation_set operations) {
-  auto secret = p.store->cursor_secret();
-  if (!secret)
-    return "cannot read the cursor secret: " + secret.error().message();
+void build_api(process& p, const options& o, app::operation_set operations) {
   app::api_config config;
   config.default_delete_mode = o.delete_mode;
   config.cors_origin = o.cors_origin;
@@ -161,10 +170,8 @@ boost::system::result<void, std::string> build_api(process& p, const options& o,
   config.table_name = o.store == store_kind::dynamodb ? o.table : o.db;
   config.level = parse_log_level(o.log_level);
   config.operations = operations;
-  p.api = std::make_unique<app::api>(
-      std::move(config), app::api_dependencies{*p.store, p.clock, p.random, p.log},
-      core::cursor_codec(p.store->cursor_key_id(), std::move(*secret)));
-  return {};
+  p.api = std::make_unique<app::api>(std::move(config),
+                                     app::api_dependencies{*p.store, p.clock, p.random, p.log});
 }
 
 }  // namespace crud::main

@@ -37,12 +37,25 @@ struct process {
                  std::string_view level = "INFO");
 };
 
-// Opens the store. `concurrent_readers` is how many threads may read at once: SQLite opens
-// that many read connections up front, and each costs an open and a schema read at start-up,
-// which a Lambda cold start or a one-shot `invoke` would pay for nothing. The error is a
-// one-line reason naming what is wrong.
+struct store_opening {
+  // How many threads may read at once: SQLite opens that many read connections up front, and
+  // each costs an open and a schema read at start-up, which a Lambda cold start or a one-shot
+  // `invoke` would pay for nothing.
+  std::size_t concurrent_readers = 1;
+  // Skip what the open would check over the network (DynamoDB: that the table is there, by
+  // reading the cursor secret, which then waits for the first list). For a one-shot `invoke`,
+  // a round trip fewer; after a failed answer, why_store_fails() gives the reason the open
+  // would have.
+  bool defer_checks = false;
+};
+
+// Opens the store. The error is a one-line reason naming what is wrong.
 boost::system::result<void, std::string> open_store(process& p, const options& o,
-                                                    std::size_t concurrent_readers = 1);
+                                                    const store_opening& how = {});
+
+// Opens the configured store anew with every check and closes it again: the one-line reason it
+// cannot be opened, or nullopt when it can.
+std::optional<std::string> why_store_fails(process& p, const options& o);
 
 // Opens the configured store's bulk interface for `export` (a missing SQLite file is an error)
 // or `import` (which creates it). The error is a one-line reason.
@@ -50,8 +63,7 @@ boost::system::result<std::unique_ptr<store::item_transfer>, std::string> open_t
     process& p, const options& o, bool for_import);
 
 // Builds the app over an open store.
-boost::system::result<void, std::string> build_api(process& p, const options& o,
-                                                   app::operation_set operations = {});
+void build_api(process& p, const options& o, app::operation_set operations = {});
 
 app::log_level parse_log_level(const std::string& name);
 

@@ -214,8 +214,7 @@ struct real_app {
     void write(std::string_view) override {}
   } log;
   store::memory_store store;
-  app::api api{app::api_config{}, app::api_dependencies{store, clock, random, log},
-               core::cursor_codec("server-test-cursor-secret-0123456")};
+  app::api api{app::api_config{}, app::api_dependencies{store, clock, random, log}};
 };
 
 server_config test_config() {

@@ -109,12 +109,14 @@ aws::request_context context_of(const call_options& opts) {
 
 class dynamodb_store final : public item_store {
  public:
+  // An empty `secret`: read (or create) it when first needed.
   dynamodb_store(const dynamodb_options& options, const dynamodb_store_deps& deps,
                  std::unique_ptr<aws::dynamodb_client> client, std::string key_id,
                  std::string secret)
       : table_(options.table),
         http_(deps.http),
         credentials_(deps.credentials),
+        random_(deps.random),
         client_(std::move(client)),
         key_id_(std::move(key_id)),
         secret_(std::move(secret)) {}
@@ -320,7 +322,16 @@ class dynamodb_store final : public item_store {
   // DynamoDB's TTL removes what carries an expired expiresAt; reads already skip what matters.
   result<void> purge_expired(std::int64_t) override { return {}; }
 
-  result<std::string> cursor_secret() override { return secret_; }
+  result<std::string> cursor_secret() override {
+    std::lock_guard lock(secret_mutex_);
+    if (secret_.empty()) {
+      auto secret = dynamodb_detail::ensure_cursor_secret(*client_, table_, key_id_, random_);
+      if (!secret)
+        return map_error(secret.error());
+      secret_ = std::move(*secret);
+    }
+    return secret_;
+  }
 
   std::string cursor_key_id() override { return key_id_; }
 
@@ -328,8 +339,12 @@ class dynamodb_store final : public item_store {
   // written. Absent keys are not remembered, so a region added later is found on first use.
   result<std::optional<std::string>> cursor_key(const call_options& opts,
                                                 std::string_view key_id) override {
-    if (key_id == key_id_)
-      return std::optional<std::string>(secret_);
+    if (key_id == key_id_) {
+      auto own = cursor_secret();
+      if (!own)
+        return own.error();
+      return std::optional<std::string>(std::move(*own));
+    }
     {
       std::lock_guard lock(keys_mutex_);
       if (auto it = other_keys_.find(key_id); it != other_keys_.end())
@@ -416,9 +431,11 @@ class dynamodb_store final : public item_store {
   // as long as it (declared first, they are destroyed after it).
   std::shared_ptr<aws::http_client> http_;
   std::shared_ptr<aws::credentials_provider> credentials_;
+  core::random_source& random_;
   std::unique_ptr<aws::dynamodb_client> client_;
   std::string key_id_;
-  std::string secret_;
+  std::mutex secret_mutex_;
+  std::string secret_;  // empty until read, when the open deferred it
   // A handful of regions at most; the bound only keeps hostile key ids from growing the map.
   static constexpr std::size_t max_other_keys = 16;
   std::mutex keys_mutex_;
@@ -451,6 +468,9 @@ boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_st
   auto key_id = dynamodb_detail::cursor_key_id_of(options);
   if (!key_id)
     return "cannot open " + dynamodb_detail::where(options) + ": " + key_id.error();
+  if (!options.cursor_secret_at_open)
+    return std::unique_ptr<item_store>(std::make_unique<dynamodb_store>(
+        options, deps, std::move(*client), std::move(*key_id), std::string()));
   auto secret =
       dynamodb_detail::ensure_cursor_secret(**client, options.table, *key_id, deps.random);
   if (!secret) {

@@ -34,6 +34,10 @@ struct dynamodb_options {
   // The id of this process's cursor key (its meta item CURSOR_SECRET#<id>); empty = the region.
   // Each region writes only its own key, so replicas never race on one (decision 0021).
   std::string cursor_key_id;
+  // false: the open makes no call, and the cursor secret is read (or created) when first
+  // needed. For a one-shot `invoke`, whose one request rarely lists: a round trip fewer, but a
+  // missing table shows only as a failed call, which the caller has to diagnose.
+  bool cursor_secret_at_open = true;
   std::int64_t attempt_timeout_ms = 3000;
   aws::retry_policy retry;
   // init: how long to wait for a new table to become ACTIVE, and how often to look.
@@ -58,7 +62,8 @@ std::string idempotency_sk(std::string_view key);
 std::string cursor_key_sk(std::string_view key_id);
 
 // Opens the store: checks the table is reachable and reads (creating if absent) the cursor
-// secret. The error is a one-line reason naming the table or endpoint.
+// secret, unless options.cursor_secret_at_open is false. The error is a one-line reason naming
+// the table or endpoint.
 boost::system::result<std::unique_ptr<item_store>, std::string> open_dynamodb_store(
     const dynamodb_options& options, const dynamodb_store_deps& deps);
 

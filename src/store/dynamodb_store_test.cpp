@@ -670,6 +670,36 @@ TEST_F(DynamodbStore, CursorSecretIsSharedByEveryOpenedStore) {
   EXPECT_EQ(*m->at("secret").as_string(), *a);
 }
 
+TEST_F(DynamodbStore, ADeferredOpenMakesNoCallAndReadsTheSecretOnceWhenFirstAsked) {
+  const std::string secret = store->cursor_secret().value();
+  auto o = options();
+  o.cursor_secret_at_open = false;
+  http->reset();
+  auto opened = open_dynamodb_store(o, deps());
+  ASSERT_TRUE(opened.has_value()) << opened.error();
+  EXPECT_TRUE(http->targets().empty()) << "the open went to the server";
+
+  EXPECT_EQ((*opened)->get_item(opts, "alice", "item_01").error(), errc::not_found);
+  EXPECT_EQ(http->targets(), (std::map<std::string, int>{{"DynamoDB_20120810.GetItem", 1}}));
+  EXPECT_EQ((*opened)->cursor_secret().value(), secret);
+  EXPECT_EQ((*opened)->cursor_key(opts, "us-east-1").value(), secret);
+  EXPECT_EQ((*opened)->cursor_secret().value(), secret);
+  EXPECT_EQ(http->targets().at("DynamoDB_20120810.GetItem"), 2) << "read once, then kept";
+}
+
+TEST_F(DynamodbStore, ADeferredOpenOfAMissingTableFailsOnUseAndAsksAgain) {
+  auto o = options();
+  o.table = "no_such_table";
+  o.cursor_secret_at_open = false;
+  auto opened = open_dynamodb_store(o, deps());
+  ASSERT_TRUE(opened.has_value()) << opened.error();
+  EXPECT_EQ((*opened)->get_item(opts, "alice", "item_01").error(), errc::internal);
+  EXPECT_EQ((*opened)->cursor_secret().error(), errc::internal);
+  http->reset();
+  EXPECT_EQ((*opened)->cursor_secret().error(), errc::internal);
+  EXPECT_EQ(http->targets().size(), 1u) << "a failure is not kept";
+}
+
 TEST_F(DynamodbStore, ThrottlingAndTimeoutsAfterRetriesAreUnavailable) {
   std::atomic<int> calls{0};
   http->inject([&]() -> std::optional<boost::system::result<aws::http_response>> {

@@ -434,6 +434,31 @@ TEST_F(InvokeCommand, HonoursTheHandlerSettingLikeTheFunction) {
   EXPECT_TRUE(run.out.empty());
 }
 
+TEST_F(InvokeCommand, AStoreItCannotUseExitsTwoWithTheReason) {
+  // On DynamoDB the open makes no call and the request is the check (store_opening), so the
+  // reason has to come back after the request failed, as it did when the open checked; the
+  // list also goes through the cursor key the open no longer reads.
+  env_list broken = env();
+  for (const auto& [name, value] : store_.unopenable()) {
+    std::erase_if(broken, [&](const auto& e) { return e.first == name; });
+    broken.emplace_back(name, value);
+  }
+  for (const std::string path : {"/items/item_01ARZ3NDEKTSV4RRFFQ69G5FAV", "/items"}) {
+    spawn_options opts;
+    opts.args = {"invoke", "--event", "-"};
+    opts.env = broken;
+    opts.stdin_text = http_v2_event({.method = "GET", .path = path});
+    run_result run = run_to_end(opts);
+    EXPECT_EQ(run.exit_code, 2) << path << "\nstderr: " << run.err;
+    EXPECT_TRUE(run.out.empty()) << "no response for a store it cannot use: " << run.out;
+    const std::string named = store_.on_dynamodb() ? "no_such_table" : "/proc/nope/items.db";
+    EXPECT_NE(run.err.find("crud-api: cannot open"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(named), std::string::npos) << run.err;
+    if (store_.on_dynamodb())
+      EXPECT_NE(run.err.find("ResourceNotFoundException"), std::string::npos) << run.err;
+  }
+}
+
 TEST_F(InvokeCommand, NonEventInputExitsOneWithAReason) {
   const std::vector<std::string> inputs = {
       "[1,2]", "\"x\"", "not json at all", "{}", R"({"hello":"world"})", ""};

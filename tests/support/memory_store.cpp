@@ -2,6 +2,13 @@
 
 namespace crud::store {
 
+result<std::string> memory_store::cursor_secret() {
+  std::lock_guard lock(mutex_);
+  if (auto ec = check_fault("cursor_secret"))
+    return ec;
+  return secret_;
+}
+
 result<std::optional<std::string>> memory_store::cursor_key(const call_options&,
                                                             std::string_view key_id) {
   std::lock_guard lock(mutex_);

@@ -37,7 +37,8 @@ class memory_store : public item_store {
   result<void> release_idempotency(const call_options& opts, std::string_view owner,
                                    std::string_view key, std::string_view claim_token) override;
   result<void> purge_expired(std::int64_t now_ms) override;
-  result<std::string> cursor_secret() override { return secret_; }
+  // The fault hook sees "cursor_secret".
+  result<std::string> cursor_secret() override;
   std::string cursor_key_id() override { return key_id_; }
   // The keys set_cursor_keys() gave; the fault hook sees "cursor_key".
   result<std::optional<std::string>> cursor_key(const call_options& opts,
