@@ -251,24 +251,22 @@ void http_session::on_read_error(beast::error_code ec) {
   reject_and_close(core::make_error(core::error_code::bad_request, "Malformed HTTP request"));
 }
 
-// One request as a write job: the app's pipeline in run(), its last stage in settled(), and
-// the response then posted to the session's own executor.
+// One request as a write job: the app's pipeline in run(), on the writer; then the commit's
+// outcome is posted to the session's own executor, where the last stage (the response's
+// standard headers and its log line) runs. Only what needs the transaction stays on the
+// writer, whose loop is what bounds durable writes per second.
 class http_session::write_request final : public store::write_job {
  public:
   write_request(std::shared_ptr<http_session> session, app::request req)
-      : session_(std::move(session)), req_(std::move(req)) {}
+      : session_(std::move(session)), work_(std::make_unique<work>(std::move(req))) {}
 
-  void run() noexcept override { pending_ = session_->state_.prepare(req_); }
+  void run() noexcept override { work_->pending = session_->state_.prepare(work_->req); }
 
   void settled(const boost::system::error_code& commit) noexcept override {
-    server_state& state = session_->state_;
-    app::response res = pending_ ? pending_->settle(commit)
-                                 : state.reject(req_, core::make_error(core::error_code::internal,
-                                                                       "Internal server error"));
     try {
       auto home = session_->stream_.get_executor();
-      asio::post(home, [self = std::move(session_), res = std::move(res)]() mutable {
-        self->do_write(std::move(res));
+      asio::post(home, [self = std::move(session_), w = std::move(work_), commit]() mutable {
+        self->do_write(w->settle(self->state_, commit));
       });
     } catch (...) {
       // Out of memory: the session ends with the last reference to it, closing the socket.
@@ -276,9 +274,23 @@ class http_session::write_request final : public store::write_job {
   }
 
  private:
+  // Apart from the job, which the writer owns and destroys once settled() returns.
+  struct work {
+    explicit work(app::request r) : req(std::move(r)) {}
+
+    app::response settle(server_state& state, const boost::system::error_code& commit) {
+      if (pending)
+        return pending->settle(commit);
+      return state.reject(req, core::make_error(core::error_code::internal,
+                                                "Internal server error"));
+    }
+
+    app::request req;
+    std::unique_ptr<app::pending_response> pending;  // after req, which it refers to
+  };
+
   std::shared_ptr<http_session> session_;
-  app::request req_;
-  std::unique_ptr<app::pending_response> pending_;  // after req_, which it refers to
+  std::unique_ptr<work> work_;
 };
 
 void http_session::on_request() {
