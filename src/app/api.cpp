@@ -104,12 +104,27 @@ response api::handle(const request& req, const transport_hooks& hooks) noexcept 
   return finish(*ctx, respond(*ctx, hooks));
 }
 
-// What prepare() leaves for the commit to decide.
+// A request through stages 1 to 3 (admit()), its handler still to run (run()) when they
+// routed it to one, and stage 5 waiting for the commit (settle()).
 class api::pending final : public pending_response {
  public:
   pending(api& owner, const request& req) : owner_(owner), ctx_(req) {}
 
-  void prepare(const transport_hooks& hooks) noexcept { res_ = owner_.respond(ctx_, hooks); }
+  void admit(const transport_hooks& hooks) noexcept {
+    if (auto answered = owner_.admit(ctx_, hooks, match_))
+      res_ = std::move(*answered);
+    else
+      routed_ = true;
+  }
+
+  bool answered() const noexcept override { return !routed_; }
+
+  void run() noexcept override {
+    if (!routed_)
+      return;
+    res_ = owner_.run_handler(ctx_, match_);
+    routed_ = false;
+  }
 
   response settle(const boost::system::error_code& commit) noexcept override {
     if (commit) {
@@ -127,6 +142,8 @@ class api::pending final : public pending_response {
  private:
   api& owner_;
   request_context ctx_;
+  route_match match_;  // views ctx_.req's path
+  bool routed_ = false;
   response res_;
 };
 
@@ -138,21 +155,49 @@ std::unique_ptr<pending_response> api::prepare(const request& req,
   } catch (...) {
     return nullptr;
   }
-  p->prepare(hooks);
+  p->admit(hooks);
   return p;
 }
 
 // Stages 1 to 4: the response, before its standard headers and log line.
 response api::respond(request_context& ctx, const transport_hooks& hooks) noexcept {
+  route_match match;
+  if (auto answered = admit(ctx, hooks, match))
+    return std::move(*answered);
+  return run_handler(ctx, match);
+}
+
+// Stages 1 to 3. Nullopt: they routed the request to an items handler, `match`, for stage 4.
+std::optional<response> api::admit(request_context& ctx, const transport_hooks& hooks,
+                                   route_match& match) noexcept {
   try {
     identify(ctx);
-    auto out = admit_route_and_handle(ctx, hooks);
+    auto out = admit_and_route(ctx, hooks, match);
+    if (!out)
+      return std::nullopt;
+    return *out ? std::move(**out) : fail(ctx, out->error());
+  } catch (const std::exception& e) {
+    ctx.cause = e.what();
+  } catch (...) {
+    ctx.cause = "unknown exception";
+  }
+  return internal_failure(ctx);
+}
+
+// Stage 4.
+response api::run_handler(request_context& ctx, const route_match& match) noexcept {
+  try {
+    auto out = dispatch(ctx, match);
     return out ? std::move(*out) : fail(ctx, out.error());
   } catch (const std::exception& e) {
     ctx.cause = e.what();
   } catch (...) {
     ctx.cause = "unknown exception";
   }
+  return internal_failure(ctx);
+}
+
+response api::internal_failure(request_context& ctx) noexcept {
   try {
     return fail(ctx, make_error(error_code::internal, "Internal server error"));
   } catch (...) {
@@ -170,11 +215,12 @@ response api::reject(const request& req, const api_error& error) noexcept {
   }
 }
 
-// Stages 2 to 4.
-outcome api::admit_route_and_handle(request_context& ctx, const transport_hooks& hooks) {
+// Stages 2 and 3. Nullopt: routed to `match`.
+std::optional<outcome> api::admit_and_route(request_context& ctx, const transport_hooks& hooks,
+                                            route_match& match) {
   const request& req = ctx.req;
   const bool cors = !config_.cors_origin.empty();
-  const route_match match = match_route(req.path, static_cast<bool>(hooks.render_metrics));
+  match = match_route(req.path, static_cast<bool>(hooks.render_metrics));
   ctx.op = operation_for(match.route, req.method);
 
   // Stage 2. The client's address is charged first, before any work on its credentials: a
@@ -224,9 +270,7 @@ outcome api::admit_route_and_handle(request_context& ctx, const transport_hooks&
       return item_not_found();
     ctx.item_id = std::string(match.item_id);
   }
-
-  // Stage 4.
-  return dispatch(ctx, match);
+  return std::nullopt;
 }
 
 outcome api::dispatch(request_context& ctx, const route_match& match) {

@@ -59,8 +59,13 @@ class api final : public request_handler {
   class pending;
 
   response respond(request_context& ctx, const transport_hooks& hooks) noexcept;
+  std::optional<response> admit(request_context& ctx, const transport_hooks& hooks,
+                                route_match& match) noexcept;
+  response run_handler(request_context& ctx, const route_match& match) noexcept;
+  response internal_failure(request_context& ctx) noexcept;
   void identify(request_context& ctx);
-  outcome admit_route_and_handle(request_context& ctx, const transport_hooks& hooks);
+  std::optional<outcome> admit_and_route(request_context& ctx, const transport_hooks& hooks,
+                                         route_match& match);
   outcome dispatch(request_context& ctx, const route_match& match);
   outcome answer_local(request_context& ctx, route_id route, const transport_hooks& hooks);
   response preflight(request_context& ctx, route_id route);

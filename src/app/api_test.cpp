@@ -58,6 +58,16 @@ class ApiTest : public ::testing::Test {
     return api_->handle(req);
   }
 
+  // A JSON POST /items, for the tests that drive prepare(), run() and settle() by hand.
+  static request create_request(std::string body) {
+    request req;
+    req.method = "POST";
+    req.path = "/items";
+    req.body = std::move(body);
+    with_json_type(req);
+    return req;
+  }
+
   // Writes with a body say it is JSON, as every real client must (CONTRACT §2); the tests of
   // the 415 rule build their requests by hand.
   static void with_json_type(request& req) {
@@ -542,13 +552,10 @@ TEST_F(ApiTest, LogsOneStructuredLineWithoutTheBody) {
 }
 
 TEST_F(ApiTest, APreparedResponseLogsOnlyWhenSettledAndMatchesHandle) {
-  request req;
-  req.method = "POST";
-  req.path = "/items";
-  req.body = R"({"name":"prepared"})";
-  with_json_type(req);
+  const request req = create_request(R"({"name":"prepared"})");
   auto pending = api_->prepare(req, transport_hooks{});
   ASSERT_NE(pending, nullptr);
+  pending->run();
   EXPECT_TRUE(sink_.lines().empty());  // the log line waits for the commit
   const response res = pending->settle({});
   EXPECT_EQ(res.status, 201) << res.body;
@@ -568,6 +575,7 @@ TEST_F(ApiTest, TheLoggedDurationCountsFromWhenTheTransportReceivedTheRequest) {
   clock_.advance_ms(40);  // queued before the pipeline ran
   auto pending = api_->prepare(req, transport_hooks{});
   ASSERT_NE(pending, nullptr);
+  pending->run();
   clock_.advance_ms(2);  // waiting for the commit
   EXPECT_EQ(pending->settle({}).status, 200);
   ASSERT_EQ(sink_.lines().size(), 1U);
@@ -575,14 +583,11 @@ TEST_F(ApiTest, TheLoggedDurationCountsFromWhenTheTransportReceivedTheRequest) {
 }
 
 TEST_F(ApiTest, AFailedCommitAnswersWithTheStoresErrorInsteadOfTheSuccess) {
-  request req;
-  req.method = "POST";
-  req.path = "/items";
-  req.body = R"({"name":"lost"})";
+  request req = create_request(R"({"name":"lost"})");
   req.headers.emplace_back("X-Correlation-Id", "corr-1");
-  with_json_type(req);
   auto pending = api_->prepare(req, transport_hooks{});
   ASSERT_NE(pending, nullptr);
+  pending->run();
   const response res = pending->settle(make_error_code(store::errc::unavailable));
   EXPECT_EQ(res.status, 503);
   EXPECT_EQ(error_code_of(res), "UNAVAILABLE");
@@ -597,6 +602,42 @@ TEST_F(ApiTest, AFailedCommitAnswersWithTheStoresErrorInsteadOfTheSuccess) {
   auto other = api_->prepare(req, transport_hooks{});
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(other->settle(make_error_code(store::errc::internal)).status, 500);
+}
+
+TEST_F(ApiTest, PrepareAdmitsAndRoutesWithoutTheStoreAndOnlyRunCallsIt) {
+  std::vector<std::string> store_calls;
+  store_.set_fault([&](std::string_view op) {
+    store_calls.emplace_back(op);
+    return boost::system::error_code();
+  });
+  const request req = create_request(R"({"name":"routed"})");
+  auto pending = api_->prepare(req, transport_hooks{});
+  ASSERT_NE(pending, nullptr);
+  EXPECT_FALSE(pending->answered());
+  EXPECT_TRUE(store_calls.empty()) << store_calls.front();
+  pending->run();
+  EXPECT_EQ(store_calls, std::vector<std::string>{"create_item"});
+  EXPECT_TRUE(pending->answered());
+  EXPECT_EQ(pending->settle({}).status, 201);
+
+  // Refused in stages 2 and 3: answered by prepare, and run() has nothing to do.
+  transport_hooks limited;
+  limited.rate_limit = [](const request&, std::optional<std::string_view>) {
+    return std::optional<int>(3);
+  };
+  request wrong_method = req;
+  wrong_method.method = "DELETE";
+  const std::vector<std::pair<request, int>> refused = {{req, 429}, {wrong_method, 405}};
+  for (const auto& [r, status] : refused) {
+    store_calls.clear();
+    auto p = api_->prepare(r, status == 429 ? limited : transport_hooks{});
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(p->answered()) << status;
+    p->run();
+    EXPECT_TRUE(store_calls.empty()) << status << ": " << store_calls.front();
+    EXPECT_EQ(p->settle({}).status, status);
+  }
+  EXPECT_EQ(store_.item_count(), 1U);
 }
 
 TEST_F(ApiTest, LogLevelFiltersSuccessLines) {

@@ -3,10 +3,11 @@
 // it; transport tests substitute their own.
 //
 // A transport that runs a request where its writes are group-committed (serve on SQLite runs
-// it on the store's writer thread) must not answer before the commit is durable, and must
-// answer differently if the commit fails. It calls prepare() there and settle() once the
-// commit is known: the same pipeline as handle(), with its last stage (the response's final
-// headers and the log line) waiting for the commit.
+// them on the store's writer thread) must not answer before the commit is durable, and must
+// answer differently if the commit fails. It splits handle() in three: prepare() on its own
+// thread (admission, credentials, routing: no store call), run() where the writes are
+// committed (the handler and its store calls), and settle() once the commit is known (the
+// response's final headers and the log line). Only run() has to be on the writer's serial path.
 
 #include <memory>
 
@@ -18,10 +19,16 @@
 
 namespace crud::app {
 
-// A response that is ready but for its commit.
+// A request admitted and routed, whose handler may still have to run, then settle.
 class pending_response {
  public:
   virtual ~pending_response() = default;
+  // Whether the request is already answered (refused, or a route that calls no store), so
+  // run() has nothing to do and no commit needs waiting for.
+  virtual bool answered() const noexcept { return false; }
+  // The handler, with its store calls: where the transport commits the writes. Call at most
+  // once, before settle().
+  virtual void run() noexcept {}
   // The response as prepared when `commit` is empty; otherwise the error the failed commit
   // means for the client, with the request's ids. Logs the request either way. Call once.
   virtual response settle(const boost::system::error_code& commit) noexcept = 0;
@@ -39,8 +46,8 @@ class request_handler {
   // other.
   virtual response reject(const request& req, const core::api_error& error) noexcept = 0;
 
-  // handle() up to its last stage (see above). `req` must outlive the pending response. Null
-  // only when memory ran out; the transport then answers with reject().
+  // handle()'s first stages (see above). `req` and `hooks` must outlive the pending response.
+  // Null only when memory ran out; the transport then answers with reject().
   virtual std::unique_ptr<pending_response> prepare(const request& req,
                                                     const transport_hooks& hooks) noexcept;
 };

@@ -251,16 +251,32 @@ void http_session::on_read_error(beast::error_code ec) {
   reject_and_close(core::make_error(core::error_code::bad_request, "Malformed HTTP request"));
 }
 
-// One request as a write job: the app's pipeline in run(), on the writer; then the commit's
-// outcome is posted to the session's own executor, where the last stage (the response's
-// standard headers and its log line) runs. Only what needs the transaction stays on the
-// writer, whose loop is what bounds durable writes per second.
+// A write request between the stages of its pipeline: admitted and routed on the session's
+// thread (app::request_handler::prepare), its handler run where the writes are committed, then
+// settled back on the session's thread.
+struct http_session::write_work {
+  explicit write_work(app::request r) : req(std::move(r)) {}
+
+  app::response settle(server_state& state, const boost::system::error_code& commit) noexcept {
+    if (pending)
+      return pending->settle(commit);
+    return state.reject(req, core::make_error(core::error_code::internal, "Internal server error"));
+  }
+
+  app::request req;
+  std::unique_ptr<app::pending_response> pending;  // after req, which it refers to
+};
+
+// The handler's run as a write job, on the store's writer thread (or the pool). Only that stays
+// on the writer, whose serial loop is what bounds durable writes per second: the commit's
+// outcome is posted back to the session's own executor, where the response is settled and
+// written.
 class http_session::write_request final : public store::write_job {
  public:
-  write_request(std::shared_ptr<http_session> session, app::request req)
-      : session_(std::move(session)), work_(std::make_unique<work>(std::move(req))) {}
+  write_request(std::shared_ptr<http_session> session, std::unique_ptr<write_work> work)
+      : session_(std::move(session)), work_(std::move(work)) {}
 
-  void run() noexcept override { work_->pending = session_->state_.prepare(work_->req); }
+  void run() noexcept override { work_->pending->run(); }
 
   void settled(const boost::system::error_code& commit) noexcept override {
     try {
@@ -274,23 +290,8 @@ class http_session::write_request final : public store::write_job {
   }
 
  private:
-  // Apart from the job, which the writer owns and destroys once settled() returns.
-  struct work {
-    explicit work(app::request r) : req(std::move(r)) {}
-
-    app::response settle(server_state& state, const boost::system::error_code& commit) {
-      if (pending)
-        return pending->settle(commit);
-      return state.reject(req, core::make_error(core::error_code::internal,
-                                                "Internal server error"));
-    }
-
-    app::request req;
-    std::unique_ptr<app::pending_response> pending;  // after req, which it refers to
-  };
-
   std::shared_ptr<http_session> session_;
-  std::unique_ptr<work> work_;
+  std::unique_ptr<write_work> work_;  // apart from the job, which the writer destroys
 };
 
 void http_session::on_request() {
@@ -314,10 +315,15 @@ void http_session::on_request() {
   if (state_.config().inline_reads && is_read_method(req.method)) {
     return do_write(state_.handle(req));
   }
-  // Writes wait for a commit, so the I/O thread never runs them: the store's writer thread
-  // does, when it has one, and otherwise the pool.
+  // Writes wait for a commit, so the I/O thread never runs their handlers: the store's writer
+  // thread does, when it has one, and otherwise the pool. Admission, credentials and routing
+  // run here, so a refused write never reaches the writer.
+  auto work = std::make_unique<write_work>(std::move(req));
+  work->pending = state_.prepare(work->req);
+  if (!work->pending || work->pending->answered())
+    return do_write(work->settle(state_, {}));
   std::unique_ptr<store::write_job> job =
-      std::make_unique<write_request>(shared_from_this(), std::move(req));
+      std::make_unique<write_request>(shared_from_this(), std::move(work));
   if (store::item_store* store = state_.config().write_store)
     job = store->post_write_job(std::move(job));
   if (!job)

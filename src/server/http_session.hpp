@@ -58,6 +58,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
  private:
   enum class phase { idle, reading, handling, writing, closing };
+  struct write_work;
   class write_request;
 
   void on_start();
