@@ -270,6 +270,8 @@ std::optional<outcome> api::admit_and_route(request_context& ctx, const transpor
       return item_not_found();
     ctx.item_id = std::string(match.item_id);
   }
+  if (auto refused = handlers_.check_input(ctx))
+    return std::move(*refused);
   return std::nullopt;
 }
 
@@ -282,9 +284,8 @@ outcome api::dispatch(request_context& ctx, const route_match& match) {
     case operation::get_item:
       return handlers_.get(ctx, match.item_id);
     case operation::update_item:
-      return handlers_.update(ctx, match.item_id, false);
     case operation::patch_item:
-      return handlers_.update(ctx, match.item_id, true);
+      return handlers_.update(ctx, match.item_id);
     case operation::delete_item:
       return handlers_.remove(ctx, match.item_id);
     case operation::restore_item:

@@ -620,14 +620,19 @@ TEST_F(ApiTest, PrepareAdmitsAndRoutesWithoutTheStoreAndOnlyRunCallsIt) {
   EXPECT_TRUE(pending->answered());
   EXPECT_EQ(pending->settle({}).status, 201);
 
-  // Refused in stages 2 and 3: answered by prepare, and run() has nothing to do.
+  // Refused in stages 2 and 3 (admission, routing, the body's checks): answered by prepare, and
+  // run() has nothing to do.
   transport_hooks limited;
   limited.rate_limit = [](const request&, std::optional<std::string_view>) {
     return std::optional<int>(3);
   };
   request wrong_method = req;
   wrong_method.method = "DELETE";
-  const std::vector<std::pair<request, int>> refused = {{req, 429}, {wrong_method, 405}};
+  const request malformed = create_request(R"({"name":""})");
+  request not_json = req;
+  not_json.headers.clear();
+  const std::vector<std::pair<request, int>> refused = {
+      {req, 429}, {wrong_method, 405}, {malformed, 400}, {not_json, 415}};
   for (const auto& [r, status] : refused) {
     store_calls.clear();
     auto p = api_->prepare(r, status == 429 ? limited : transport_hooks{});

@@ -136,23 +136,45 @@ item_handlers::item_handlers(const api_config& config, store::item_store& store,
       ids_(clock, random),
       idempotency_(store, random, config.idempotency_in_progress_ms, config.idempotency_ttl_ms) {}
 
-outcome item_handlers::create(request_context& ctx) {
+std::optional<api_error> item_handlers::check_input(request_context& ctx) {
   const request& req = ctx.req;
+  const bool patch = ctx.op == operation::patch_item;
+  if (ctx.op != operation::create_item && ctx.op != operation::update_item && !patch)
+    return std::nullopt;
   if (!is_json_media_type(req.header("Content-Type")))
     return unsupported_media_type();
-  auto fields = core::parse_create_body(req.body);
-  if (!fields)
-    return fields.error();
+  if (ctx.op == operation::create_item) {
+    auto fields = core::parse_create_body(req.body);
+    if (!fields)
+      return fields.error();
+    ctx.new_item = std::move(*fields);
+    auto key = req.header("Idempotency-Key");
+    if (key && !is_valid_idempotency_key(*key))
+      return validation_error("Idempotency-Key", "must be 1-255 printable ASCII characters");
+  } else if (patch) {
+    auto parsed = core::parse_patch_body(req.body);
+    if (!parsed)
+      return parsed.error();
+    ctx.changes = std::move(*parsed);
+  } else {
+    auto parsed = core::parse_replace_body(req.body);
+    if (!parsed)
+      return parsed.error();
+    ctx.changes.name = std::move(parsed->name);
+    ctx.changes.description = std::move(parsed->description);
+    ctx.changes.version = parsed->version;
+  }
+  return std::nullopt;
+}
 
+outcome item_handlers::create(request_context& ctx) {
+  const request& req = ctx.req;
   auto key = req.header("Idempotency-Key");
-  if (key && !is_valid_idempotency_key(*key))
-    return validation_error("Idempotency-Key", "must be 1-255 printable ASCII characters");
-
   const std::int64_t now = clock_.wall_ms();
   core::item it;
   it.id = ids_.next_item_id();
-  it.name = std::move(fields->name);
-  it.description = std::move(fields->description);
+  it.name = std::move(ctx.new_item.name);
+  it.description = std::move(ctx.new_item.description);
   it.created_at = now;
   it.updated_at = now;
   it.version = 1;
@@ -264,24 +286,8 @@ outcome item_handlers::list(request_context& ctx) {
   return res;
 }
 
-outcome item_handlers::update(request_context& ctx, std::string_view id, bool patch) {
-  const request& req = ctx.req;
-  if (!is_json_media_type(req.header("Content-Type")))
-    return unsupported_media_type();
-  core::item_patch changes;
-  if (patch) {
-    auto parsed = core::parse_patch_body(req.body);
-    if (!parsed)
-      return parsed.error();
-    changes = std::move(*parsed);
-  } else {
-    auto parsed = core::parse_replace_body(req.body);
-    if (!parsed)
-      return parsed.error();
-    changes.name = std::move(parsed->name);
-    changes.description = std::move(parsed->description);
-    changes.version = parsed->version;
-  }
+outcome item_handlers::update(request_context& ctx, std::string_view id) {
+  const core::item_patch& changes = ctx.changes;
   auto written = conditional_write(
       store_, clock_, ctx, id, starting_from::live,
       [&](const core::item& current, std::int64_t) -> step_result {

@@ -26,10 +26,17 @@ class item_handlers {
   item_handlers(const api_config& config, store::item_store& store, const core::clock& clock,
                 core::random_source& random);
 
+  // What a write's handler can check without the store: the media type, the body (parsed into
+  // ctx.new_item or ctx.changes) and the Idempotency-Key. The pipeline calls it as the last
+  // step of routing, before the handler, so a malformed write is refused before it waits for a
+  // commit.
+  std::optional<core::api_error> check_input(request_context& ctx);
+
+  // The handlers, each after check_input().
   outcome create(request_context& ctx);
   outcome get(request_context& ctx, std::string_view id);
   outcome list(request_context& ctx);
-  outcome update(request_context& ctx, std::string_view id, bool patch);
+  outcome update(request_context& ctx, std::string_view id);  // PUT and PATCH
   outcome remove(request_context& ctx, std::string_view id);
   outcome restore(request_context& ctx, std::string_view id);
 

@@ -12,6 +12,7 @@
 #include "app/http_types.hpp"
 #include "app/log_sink.hpp"
 #include "core/error.hpp"
+#include "core/item_input.hpp"
 #include "store/item_store.hpp"
 
 namespace crud::app {
@@ -34,6 +35,10 @@ struct request_context {
   std::string_view error_code;  // empty on success
   std::string cause;            // for the log only
   store::call_options opts;
+  // A write's body, parsed and validated in stage 3 (item_handlers::check_input) for its
+  // handler: POST's fields, or what PUT and PATCH change.
+  core::item_fields new_item;
+  core::item_patch changes;
 };
 
 // What a handler returns: the response, or the error the pipeline turns into the envelope.
