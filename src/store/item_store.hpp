@@ -60,8 +60,9 @@ struct claim_outcome {
   std::optional<idempotency_record> existing;  // the record that blocked the claim
 };
 
-// A request's whole work, handed to a store that serialises its writes on a thread of its own
-// (item_store::post_write_job), so that nobody blocks while a commit is pending.
+// The part of a request that writes (the app's handler), handed to a store that serialises its
+// writes on a thread of its own (item_store::post_write_job), so that nobody blocks while a
+// commit is pending.
 class write_job {
  public:
   virtual ~write_job() = default;
