@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -82,6 +85,26 @@ unsigned list_tables_status(std::uint16_t port) {
   return status;
 }
 
+// The inode of the socket listening on 127.0.0.1:port, from /proc/net/tcp; 0 when none is.
+unsigned long listener_inode(std::uint16_t port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // the header
+  char wanted[16];
+  std::snprintf(wanted, sizeof wanted, "0100007F:%04X", static_cast<unsigned>(port));
+  while (std::getline(tcp, line)) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    std::istringstream fields(line);
+    std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout;
+    unsigned long inode = 0;
+    fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >>
+        inode;
+    if (fields && local == wanted && state == "0A")  // 0A: TCP_LISTEN
+      return inode;
+  }
+  return 0;
+}
+
 std::filesystem::path project_root() {
   const char* root = std::getenv("CRUD_SOURCE_DIR");
   return root != nullptr ? std::filesystem::path(root) : std::filesystem::current_path();
@@ -94,6 +117,21 @@ std::string tail_of(const std::string& text) {
 }
 
 }  // namespace
+
+bool holds_listener(int pid, std::uint16_t port) {
+  const auto inode = listener_inode(port);
+  if (inode == 0)
+    return false;
+  const std::string want = "socket:[" + std::to_string(inode) + "]";
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code link_ec;
+    if (std::filesystem::read_symlink(it->path(), link_ec).string() == want)
+      return true;
+  }
+  return false;
+}
 
 std::string_view name_of(dynamodb_engine engine) {
   return engine == dynamodb_engine::moto ? "moto" : "dynalite";
@@ -139,7 +177,8 @@ bool dynamodb_engine_process::start() {
     port_ = options_.port;
   // A restart on a fixed port may find it briefly held by the old process's sockets; a free
   // port may be taken by someone else before the engine binds it.
-  for (int tries = 0; tries < (fixed_port ? 50 : 3) && !child_; ++tries) {
+  const int max_tries = options_.start_tries > 0 ? options_.start_tries : fixed_port ? 50 : 3;
+  for (int tries = 0; tries < max_tries && !child_; ++tries) {
     if (!fixed_port)
       port_ = free_port();
     if (port_ == 0)
@@ -202,8 +241,11 @@ bool dynamodb_engine_process::wait_until_ready() {
       child_.reset();
       return false;
     }
-    // A 200 from the port we gave it, while it still runs: it is ours, and it is listening.
-    if (list_tables_status(port_) == 200 && !child_->wait_for(0ms))
+    // A 200 from the port we gave it, whose listener our child holds: it is ours, and it is
+    // listening. The answer alone is not enough: another test's engine may have bound the port
+    // first while ours, still starting, has yet to fail to; the two tests would then share one
+    // engine and see each other's items.
+    if (list_tables_status(port_) == 200 && holds_listener(child_->pid(), port_))
       return true;
     std::this_thread::sleep_for(50ms);
   }

@@ -30,7 +30,12 @@ struct dynamodb_engine_options {
   dynamodb_engine engine = dynamodb_engine_from_environment();
   std::uint16_t port = 0;  // 0: a free one
   std::string path;        // dynalite's LevelDB folder; empty: in memory. moto ignores it.
+  int start_tries = 0;     // engines spawned before giving up; 0: 50 on a fixed port, else 3
 };
+
+// Whether process `pid` holds the socket listening on 127.0.0.1:port (Linux's /proc). An
+// answer on a port does not say whose it is.
+bool holds_listener(int pid, std::uint16_t port);
 
 class dynamodb_engine_process {
  public:
