@@ -101,7 +101,8 @@ const char* status_text(idempotency_record::state s) {
 }
 
 // Runs `body(db)` as one write of a group-committed batch and returns its result once durable.
-template <class T, class F>
+// A body that fails is undone alone, in a savepoint of its own.
+template <class T, bool OneStatement = false, class F>
 result<T> write(sqlite_writer& writer, F body) {
   struct op final : sqlite_write_op {
     explicit op(F& b) : body(b) {}
@@ -109,6 +110,7 @@ result<T> write(sqlite_writer& writer, F body) {
       out.emplace(body(db));
       return out->has_value() ? error_code{} : out->error();
     }
+    bool one_statement() const noexcept override { return OneStatement; }
     F& body;
     std::optional<result<T>> out;
   } o(body);
@@ -119,6 +121,14 @@ result<T> write(sqlite_writer& writer, F body) {
     return make_error_code(errc::internal);
   }
   return std::move(*o.out);
+}
+
+// Like write(), for a body that changes the database with one statement and fails only when
+// that statement changed nothing (sqlite_write_op::one_statement()): SQLite makes the statement
+// atomic, so the write needs no savepoint.
+template <class T, class F>
+result<T> atomic_write(sqlite_writer& writer, F body) {
+  return write<T, true>(writer, std::move(body));
 }
 
 }  // namespace
@@ -161,7 +171,7 @@ sqlite_store::~sqlite_store() = default;
 result<void> sqlite_store::create_item(const call_options&, std::string_view owner,
                                        const core::item& item) {
   return guarded([&] {
-    return write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
+    return atomic_write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
       auto stmt = db.prepare(
           "INSERT INTO items (owner, id, name, description, created_at, updated_at, version, "
           "deleted_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
@@ -253,7 +263,7 @@ result<item_page> sqlite_store::list_items(const call_options&, std::string_view
 result<void> sqlite_store::replace_item(const call_options&, std::string_view owner,
                                         const core::item& item, std::int64_t expected_version) {
   return guarded([&] {
-    return write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
+    return atomic_write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
       auto stmt = db.prepare(
           "UPDATE items SET name = ?3, description = ?4, created_at = ?5, updated_at = ?6, "
           "version = ?7, deleted_at = ?8, expires_at = ?9 "
@@ -286,7 +296,7 @@ result<void> sqlite_store::replace_item(const call_options&, std::string_view ow
 result<void> sqlite_store::delete_item(const call_options&, std::string_view owner,
                                        std::string_view id, std::int64_t expected_version) {
   return guarded([&] {
-    return write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
+    return atomic_write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
       auto stmt = db.prepare("DELETE FROM items WHERE owner = ?1 AND id = ?2 AND version = ?3");
       if (!stmt) {
         return sqlite_failure(db.last_error());
@@ -308,7 +318,7 @@ result<claim_outcome> sqlite_store::claim_idempotency(const call_options&, std::
                                                       const idempotency_record& record,
                                                       std::int64_t now_ms) {
   return guarded([&] {
-    return write<claim_outcome>(
+    return atomic_write<claim_outcome>(
         *impl_->writer, [&](sqlite_connection& db) -> result<claim_outcome> {
           // Read and (maybe) write in one operation: the writer thread is the only writer, so no
           // other claim can slip in between.
@@ -375,7 +385,7 @@ result<void> sqlite_store::complete_idempotency(const call_options&, std::string
                                                 std::string_view response,
                                                 std::int64_t expires_at) {
   return guarded([&] {
-    return write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
+    return atomic_write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
       auto stmt = db.prepare(
           "UPDATE idempotency SET status = 'completed', response = ?4, expires_at = ?5 "
           "WHERE owner = ?1 AND key = ?2 AND claim_token = ?3");
@@ -402,7 +412,7 @@ result<void> sqlite_store::complete_idempotency(const call_options&, std::string
 result<void> sqlite_store::release_idempotency(const call_options&, std::string_view owner,
                                                std::string_view key, std::string_view claim_token) {
   return guarded([&] {
-    return write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
+    return atomic_write<void>(*impl_->writer, [&](sqlite_connection& db) -> result<void> {
       auto stmt =
           db.prepare("DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND claim_token = ?3");
       if (!stmt) {

@@ -26,22 +26,33 @@ struct savepoint_outcome {
   int rc = SQLITE_OK;  // the savepoint's; SQLITE_IOERR when the transaction itself is gone
 };
 
-// Runs one write in a savepoint of its own (nested in any already open), so that a write that
-// fails is undone alone. Some failures (disk full, I/O errors) make SQLite roll the whole
-// transaction back itself, taking every earlier write with it: then rc says so.
+// Runs one write so that a write that fails is undone alone: in a savepoint of its own (nested
+// in any already open), or, without `savepoint`, by SQLite's own statement atomicity. Some
+// failures (disk full, I/O errors) make SQLite roll the whole transaction back itself, taking
+// every earlier write with it: then rc says so.
 template <class F>
-savepoint_outcome in_savepoint(sqlite_connection& db, F execute) {
+savepoint_outcome run_undoably(sqlite_connection& db, bool savepoint, F execute) {
   savepoint_outcome out;
-  if (out.rc = control(db, "SAVEPOINT op"); out.rc != SQLITE_OK) {
-    return out;
+  if (savepoint) {
+    if (out.rc = control(db, "SAVEPOINT op"); out.rc != SQLITE_OK) {
+      return out;
+    }
   }
   try {
     out.outcome = execute();
   } catch (...) {
     out.outcome = errc::internal;
+    // With no savepoint, what it wrote before throwing cannot be undone alone: the whole
+    // batch goes, so that a failure still means nothing was written.
+    if (!savepoint && db.in_transaction()) {
+      db.exec("ROLLBACK");
+    }
   }
   if (!db.in_transaction()) {
     out.rc = SQLITE_IOERR;
+    return out;
+  }
+  if (!savepoint) {
     return out;
   }
   if (out.outcome) {
@@ -58,8 +69,10 @@ savepoint_outcome in_savepoint(sqlite_connection& db, F execute) {
 // One write in the queue: what to run inside the batch, and whom to tell how it went.
 struct sqlite_writer::entry {
   virtual ~entry() = default;
-  // On the writer thread, inside the batch's transaction and a savepoint of its own.
+  // On the writer thread, inside the batch's transaction, and in a savepoint of its own when it
+  // needs one.
   virtual boost::system::error_code execute(sqlite_writer& writer, sqlite_connection& db) = 0;
+  virtual bool needs_savepoint() const noexcept = 0;
   // Once the batch is over: op's own outcome when it committed, else the batch's failure.
   virtual void finish(boost::system::error_code ec) noexcept = 0;
   boost::system::error_code outcome;
@@ -79,6 +92,7 @@ struct sqlite_writer::ticket final : entry {
   boost::system::error_code execute(sqlite_writer&, sqlite_connection& db) override {
     return op->execute(db);
   }
+  bool needs_savepoint() const noexcept override { return !op->one_statement(); }
 
   void finish(boost::system::error_code ec) noexcept override {
     {
@@ -96,8 +110,9 @@ struct sqlite_writer::ticket final : entry {
   }
 };
 
-// A job: its writes go through the store's calls, which run inline while it runs, each in a
-// savepoint of its own. Nothing of it fails as a whole but the batch.
+// A job: its writes go through the store's calls, which run inline while it runs, each undone
+// alone when it fails. Nothing of it fails as a whole but the batch (run() reports nothing), so
+// it needs no savepoint around them all.
 struct sqlite_writer::posted_job final : entry {
   explicit posted_job(std::unique_ptr<write_job> j) : job(std::move(j)) {}
   std::unique_ptr<write_job> job;
@@ -108,6 +123,7 @@ struct sqlite_writer::posted_job final : entry {
     running_job_of = nullptr;
     return {};
   }
+  bool needs_savepoint() const noexcept override { return false; }
 
   void finish(boost::system::error_code ec) noexcept override { job->settled(ec); }
 };
@@ -175,15 +191,14 @@ sqlite_connection* sqlite_writer::inline_connection() const noexcept {
   return running_job_of == this ? db_.get() : nullptr;
 }
 
-// Like a write of the batch, in a savepoint of its own (nested in the job's): a failure undoes
-// this write alone.
+// Like a write of the batch: a failure undoes this write alone.
 boost::system::error_code sqlite_writer::run_inline(sqlite_write_op& op, sqlite_connection& db) {
   // A failure earlier in the job (an I/O error, say) may have ended the batch's transaction;
   // outside one, SAVEPOINT would begin a transaction of its own. The writer fails the batch.
   if (!db.in_transaction()) {
     return map_sqlite_error(SQLITE_IOERR);
   }
-  const auto done = in_savepoint(db, [&] { return op.execute(db); });
+  const auto done = run_undoably(db, !op.one_statement(), [&] { return op.execute(db); });
   return done.rc == SQLITE_OK ? done.outcome : map_sqlite_error(done.rc);
 }
 
@@ -239,7 +254,7 @@ void sqlite_writer::run_batch(const std::vector<std::shared_ptr<entry>>& batch) 
     return;
   }
   for (const auto& t : batch) {
-    const auto done = in_savepoint(db, [&] { return t->execute(*this, db); });
+    const auto done = run_undoably(db, t->needs_savepoint(), [&] { return t->execute(*this, db); });
     t->outcome = done.outcome;
     if (done.rc != SQLITE_OK) {
       fail_all(done.rc);

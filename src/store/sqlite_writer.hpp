@@ -38,6 +38,10 @@ class sqlite_write_op {
  public:
   virtual ~sqlite_write_op() = default;
   virtual boost::system::error_code execute(sqlite_connection& db) = 0;
+  // True when execute() changes the database with at most one statement and fails only when
+  // that statement changed nothing. SQLite makes each statement atomic, so such an op needs no
+  // savepoint of its own, nor the page copies a savepoint costs (decision 29).
+  virtual bool one_statement() const noexcept { return false; }
 };
 
 class sqlite_writer {

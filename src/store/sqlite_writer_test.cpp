@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -28,13 +29,22 @@ using testing::temp_dir;
 // An operation made of a function, for tests.
 class fn_op final : public sqlite_write_op {
  public:
-  explicit fn_op(std::function<boost::system::error_code(sqlite_connection&)> fn)
-      : fn_(std::move(fn)) {}
+  explicit fn_op(std::function<boost::system::error_code(sqlite_connection&)> fn,
+                 bool one_statement = false)
+      : fn_(std::move(fn)), one_statement_(one_statement) {}
   boost::system::error_code execute(sqlite_connection& db) override { return fn_(db); }
+  bool one_statement() const noexcept override { return one_statement_; }
 
  private:
   std::function<boost::system::error_code(sqlite_connection&)> fn_;
+  bool one_statement_;
 };
+
+// Whether a savepoint is open on `db`: only then can one be rolled back to. The writer names
+// its savepoints "op".
+bool in_savepoint(sqlite_connection& db) {
+  return db.exec("ROLLBACK TO op") == SQLITE_OK;
+}
 
 // Inserts `value` into t, then fails with `outcome` (success when empty).
 fn_op insert_op(std::string value, boost::system::error_code outcome = {}) {
@@ -163,6 +173,59 @@ TEST_F(SqliteWriter, AnOperationThatThrowsFailsAsInternalAlone) {
   EXPECT_EQ(rows(), 1);
 }
 
+TEST_F(SqliteWriter, OnlyAnOperationOfSeveralStatementsRunsInASavepoint) {
+  std::optional<bool> several;
+  std::optional<bool> one;
+  fn_op several_op([&](sqlite_connection& db) {
+    several = in_savepoint(db);
+    return boost::system::error_code{};
+  });
+  fn_op one_op(
+      [&](sqlite_connection& db) {
+        one = in_savepoint(db);
+        return boost::system::error_code{};
+      },
+      /*one_statement=*/true);
+  EXPECT_FALSE(writer_->submit(several_op));
+  EXPECT_FALSE(writer_->submit(one_op));
+  EXPECT_EQ(several, true);
+  EXPECT_EQ(one, false) << "SQLite makes one statement atomic: a savepoint only costs";
+}
+
+TEST_F(SqliteWriter, AOneStatementOperationThatThrowsAfterWritingFailsItsWholeBatch) {
+  std::atomic<bool> release{false};
+  std::thread first = stall(release);
+  boost::system::error_code good_outcome;
+  boost::system::error_code thrower_outcome;
+  std::thread good([&] {
+    auto op = insert_op("kept?");
+    good_outcome = writer_->submit(op);
+  });
+  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 1; }));
+  std::thread thrower([&] {
+    // Without a savepoint its row cannot be undone alone, and must not commit.
+    fn_op op(
+        [](sqlite_connection& db) -> boost::system::error_code {
+          (void)db.exec("INSERT INTO t (v) VALUES ('thrown')");
+          throw std::runtime_error("boom");
+        },
+        /*one_statement=*/true);
+    thrower_outcome = writer_->submit(op);
+  });
+  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 2; }));
+  release = true;
+  first.join();
+  good.join();
+  thrower.join();
+  EXPECT_TRUE(good_outcome.failed());
+  EXPECT_TRUE(thrower_outcome.failed());
+  EXPECT_EQ(writer_->stats().failed_batches, 1U);
+  EXPECT_EQ(rows(), 0);
+  auto after = insert_op("after");
+  EXPECT_FALSE(writer_->submit(after));
+  EXPECT_EQ(rows(), 1);
+}
+
 TEST_F(SqliteWriter, LosingTheTransactionFailsTheWholeBatch) {
   std::atomic<bool> release{false};
   std::thread first = stall(release);
@@ -265,6 +328,19 @@ TEST_F(SqliteWriter, AJobsWritesRunInlineEachRolledBackAloneAndSettleOnceDurable
   EXPECT_EQ(undone, errc::condition_failed);
   EXPECT_EQ(rows_when_settled, 1);  // "a" committed; "b" rolled back alone
   EXPECT_EQ(writer_->stats().commits, 1U);
+}
+
+TEST_F(SqliteWriter, AJobRunsInNoSavepointOfItsOwn) {
+  std::promise<boost::system::error_code> settled;
+  std::optional<bool> job_in_savepoint;
+  EXPECT_EQ(writer_->post(std::make_unique<fn_job>(
+                [&] { job_in_savepoint = in_savepoint(*writer_->inline_connection()); }, settled)),
+            nullptr);
+  auto outcome = settled.get_future();
+  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(outcome.get());
+  // Its store calls are each undone alone, and run() reports no failure of its own to undo.
+  EXPECT_EQ(job_in_savepoint, false);
 }
 
 TEST_F(SqliteWriter, AJobInAFailedBatchIsSettledWithTheFailureAndLeavesNothing) {
