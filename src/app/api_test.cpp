@@ -620,8 +620,8 @@ TEST_F(ApiTest, PrepareAdmitsAndRoutesWithoutTheStoreAndOnlyRunCallsIt) {
   EXPECT_TRUE(pending->answered());
   EXPECT_EQ(pending->settle({}).status, 201);
 
-  // Refused in stages 2 and 3 (admission, routing, the body's checks): answered by prepare, and
-  // run() has nothing to do.
+  // Refused in stages 2 and 3 (admission, routing, the input's checks): answered by prepare,
+  // and run() has nothing to do.
   transport_hooks limited;
   limited.rate_limit = [](const request&, std::optional<std::string_view>) {
     return std::optional<int>(3);
@@ -631,8 +631,12 @@ TEST_F(ApiTest, PrepareAdmitsAndRoutesWithoutTheStoreAndOnlyRunCallsIt) {
   const request malformed = create_request(R"({"name":""})");
   request not_json = req;
   not_json.headers.clear();
+  request bad_mode;
+  bad_mode.method = "DELETE";
+  bad_mode.path = "/items/item_01ARYZ6S41TSV4RRFFQ69G5FAV";
+  bad_mode.query = {{"mode", "later"}};
   const std::vector<std::pair<request, int>> refused = {
-      {req, 429}, {wrong_method, 405}, {malformed, 400}, {not_json, 415}};
+      {req, 429}, {wrong_method, 405}, {malformed, 400}, {not_json, 415}, {bad_mode, 400}};
   for (const auto& [r, status] : refused) {
     store_calls.clear();
     auto p = api_->prepare(r, status == 429 ? limited : transport_hooks{});

@@ -138,6 +138,18 @@ item_handlers::item_handlers(const api_config& config, store::item_store& store,
 
 std::optional<api_error> item_handlers::check_input(request_context& ctx) {
   const request& req = ctx.req;
+  if (ctx.op == operation::delete_item) {
+    ctx.removal = config_.default_delete_mode;
+    if (auto text = req.query_param("mode")) {
+      if (*text == "soft")
+        ctx.removal = delete_mode::soft;
+      else if (*text == "hard")
+        ctx.removal = delete_mode::hard;
+      else
+        return validation_error("mode", "must be soft or hard");
+    }
+    return std::nullopt;
+  }
   const bool patch = ctx.op == operation::patch_item;
   if (ctx.op != operation::create_item && ctx.op != operation::update_item && !patch)
     return std::nullopt;
@@ -313,16 +325,7 @@ outcome item_handlers::update(request_context& ctx, std::string_view id) {
 }
 
 outcome item_handlers::remove(request_context& ctx, std::string_view id) {
-  delete_mode mode = config_.default_delete_mode;
-  if (auto text = ctx.req.query_param("mode")) {
-    if (*text == "soft") {
-      mode = delete_mode::soft;
-    } else if (*text == "hard") {
-      mode = delete_mode::hard;
-    } else {
-      return validation_error("mode", "must be soft or hard");
-    }
-  }
+  const delete_mode mode = ctx.removal;
   auto written =
       conditional_write(store_, clock_, ctx, id, starting_from::live,
                         [mode](const core::item& current, std::int64_t now) -> step_result {

@@ -27,9 +27,9 @@ class item_handlers {
                 core::random_source& random);
 
   // What a write's handler can check without the store: the media type, the body (parsed into
-  // ctx.new_item or ctx.changes) and the Idempotency-Key. The pipeline calls it as the last
-  // step of routing, before the handler, so a malformed write is refused before it waits for a
-  // commit.
+  // ctx.new_item or ctx.changes), the Idempotency-Key and DELETE's mode (into ctx.removal). The
+  // pipeline calls it as the last step of routing, before the handler, so a malformed write is
+  // refused before it waits for a commit.
   std::optional<core::api_error> check_input(request_context& ctx);
 
   // The handlers, each after check_input().

@@ -9,6 +9,7 @@
 
 #include <boost/system/result.hpp>
 
+#include "app/api_config.hpp"
 #include "app/http_types.hpp"
 #include "app/log_sink.hpp"
 #include "core/error.hpp"
@@ -35,10 +36,11 @@ struct request_context {
   std::string_view error_code;  // empty on success
   std::string cause;            // for the log only
   store::call_options opts;
-  // A write's body, parsed and validated in stage 3 (item_handlers::check_input) for its
-  // handler: POST's fields, or what PUT and PATCH change.
+  // A write's input, parsed and validated in stage 3 (item_handlers::check_input) for its
+  // handler: POST's fields, what PUT and PATCH change, and DELETE's mode.
   core::item_fields new_item;
   core::item_patch changes;
+  delete_mode removal = delete_mode::soft;
 };
 
 // What a handler returns: the response, or the error the pipeline turns into the envelope.

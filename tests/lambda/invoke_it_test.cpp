@@ -454,8 +454,9 @@ TEST_F(InvokeCommand, AStoreItCannotUseExitsTwoWithTheReason) {
     const std::string named = store_.on_dynamodb() ? "no_such_table" : "/proc/nope/items.db";
     EXPECT_NE(run.err.find("crud-api: cannot open"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find(named), std::string::npos) << run.err;
-    if (store_.on_dynamodb())
+    if (store_.on_dynamodb()) {
       EXPECT_NE(run.err.find("ResourceNotFoundException"), std::string::npos) << run.err;
+    }
   }
 }
 
