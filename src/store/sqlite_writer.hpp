@@ -1,8 +1,9 @@
 #pragma once
 // Group commit for the SQLite store. SQLite allows one writer at a time and a durable commit
 // costs an fsync, so every write goes to one writer thread. It drains its queue and folds every
-// pending write (up to `max_batch`) into one BEGIN IMMEDIATE ... COMMIT transaction, each write
-// inside its own SAVEPOINT: a write that fails is rolled back alone and the others still commit.
+// pending write (up to `max_batch`) into one BEGIN IMMEDIATE ... COMMIT transaction. A write that
+// fails is undone alone and the others still commit: by SQLite's own atomicity when it is one
+// statement, else by a SAVEPOINT of its own.
 // Callers block until the commit holding their write is durable, so many concurrent writers
 // share one fsync. Batches form by themselves: whatever queues up during one commit goes into
 // the next, so a lone writer never waits for company.
