@@ -108,11 +108,43 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for_port(port, seconds=20.0):
+def listener_inodes(port):
+    """Inodes of the sockets listening on loopback or any address at `port`."""
+    wanted = {f"0100007F:{port:04X}", f"00000000:{port:04X}"}
+    inodes = set()
+    with open("/proc/net/tcp") as tcp:
+        next(tcp)  # the header
+        for line in tcp:
+            fields = line.split()
+            if fields[1] in wanted and fields[3] == "0A":  # 0A: TCP_LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def session_holds_listener(session, port):
+    """Whether a process of `session` holds the socket listening at `port`. An answer on the
+    port is not enough: another test's server may have taken the same free port first."""
+    links = {f"socket:[{inode}]" for inode in listener_inodes(port)}
+    if not links:
+        return False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[3]) != session:  # the session id
+                continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in links:
+                    return True
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return False
+
+
+def wait_for_port(port, session, seconds=20.0):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex(("127.0.0.1", port)) == 0 and session_holds_listener(session, port):
                 return True
         time.sleep(0.05)
     return False
@@ -155,7 +187,9 @@ class ReadmeWalkthroughTest(unittest.TestCase):
         proc = subprocess.Popen(argv, cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True)
         self.background.append(proc)
-        self.assertTrue(wait_for_port(int(port)), f"{argv} never listened on {port}")
+        # start_new_session: the session's id is the process's own.
+        self.assertTrue(wait_for_port(int(port), proc.pid),
+                        f"{argv} never listened on {port}")
 
     def localise(self, command):
         return re.sub(r"\b(%s)\b" % "|".join(README_PORTS), lambda m: self.ports[m.group(1)],
