@@ -138,21 +138,25 @@ item_handlers::item_handlers(const api_config& config, store::item_store& store,
 
 std::optional<api_error> item_handlers::check_input(request_context& ctx) {
   const request& req = ctx.req;
-  if (ctx.op == operation::delete_item) {
-    ctx.removal = config_.default_delete_mode;
-    if (auto text = req.query_param("mode")) {
-      if (*text == "soft")
-        ctx.removal = delete_mode::soft;
-      else if (*text == "hard")
-        ctx.removal = delete_mode::hard;
-      else
-        return validation_error("mode", "must be soft or hard");
-    }
-    return std::nullopt;
+  switch (ctx.op) {
+    case operation::delete_item:
+      ctx.removal = config_.default_delete_mode;
+      if (auto text = req.query_param("mode")) {
+        if (*text == "soft")
+          ctx.removal = delete_mode::soft;
+        else if (*text == "hard")
+          ctx.removal = delete_mode::hard;
+        else
+          return validation_error("mode", "must be soft or hard");
+      }
+      return std::nullopt;
+    case operation::create_item:
+    case operation::update_item:
+    case operation::patch_item:
+      break;  // a body to check
+    default:
+      return std::nullopt;
   }
-  const bool patch = ctx.op == operation::patch_item;
-  if (ctx.op != operation::create_item && ctx.op != operation::update_item && !patch)
-    return std::nullopt;
   if (!is_json_media_type(req.header("Content-Type")))
     return unsupported_media_type();
   if (ctx.op == operation::create_item) {
@@ -163,7 +167,7 @@ std::optional<api_error> item_handlers::check_input(request_context& ctx) {
     auto key = req.header("Idempotency-Key");
     if (key && !is_valid_idempotency_key(*key))
       return validation_error("Idempotency-Key", "must be 1-255 printable ASCII characters");
-  } else if (patch) {
+  } else if (ctx.op == operation::patch_item) {
     auto parsed = core::parse_patch_body(req.body);
     if (!parsed)
       return parsed.error();

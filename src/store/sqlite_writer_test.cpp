@@ -93,6 +93,31 @@ class SqliteWriter : public ::testing::Test {
     return t;
   }
 
+  struct batch_outcomes {
+    boost::system::error_code insert;
+    boost::system::error_code op;
+  };
+
+  // Queues an insert and then `op` behind a stalled batch, so that both go into the next batch
+  // together; what each caller got.
+  batch_outcomes batched_after_an_insert(sqlite_write_op& op) {
+    std::atomic<bool> release{false};
+    std::thread first = stall(release);
+    batch_outcomes out;
+    std::thread inserter([&] {
+      auto insert = insert_op("kept?");
+      out.insert = writer_->submit(insert);
+    });
+    EXPECT_TRUE(eventually([&] { return writer_->stats().queued == 1; }));
+    std::thread other([&] { out.op = writer_->submit(op); });
+    EXPECT_TRUE(eventually([&] { return writer_->stats().queued == 2; }));
+    release = true;
+    first.join();
+    inserter.join();
+    other.join();
+    return out;
+  }
+
   temp_dir dir_;
   std::string path_ = dir_.file("w.db");
   std::unique_ptr<sqlite_writer> writer_;
@@ -193,32 +218,16 @@ TEST_F(SqliteWriter, OnlyAnOperationOfSeveralStatementsRunsInASavepoint) {
 }
 
 TEST_F(SqliteWriter, AOneStatementOperationThatThrowsAfterWritingFailsItsWholeBatch) {
-  std::atomic<bool> release{false};
-  std::thread first = stall(release);
-  boost::system::error_code good_outcome;
-  boost::system::error_code thrower_outcome;
-  std::thread good([&] {
-    auto op = insert_op("kept?");
-    good_outcome = writer_->submit(op);
-  });
-  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 1; }));
-  std::thread thrower([&] {
-    // Without a savepoint its row cannot be undone alone, and must not commit.
-    fn_op op(
-        [](sqlite_connection& db) -> boost::system::error_code {
-          (void)db.exec("INSERT INTO t (v) VALUES ('thrown')");
-          throw std::runtime_error("boom");
-        },
-        /*one_statement=*/true);
-    thrower_outcome = writer_->submit(op);
-  });
-  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 2; }));
-  release = true;
-  first.join();
-  good.join();
-  thrower.join();
-  EXPECT_TRUE(good_outcome.failed());
-  EXPECT_TRUE(thrower_outcome.failed());
+  // Without a savepoint its row cannot be undone alone, and must not commit.
+  fn_op thrower(
+      [](sqlite_connection& db) -> boost::system::error_code {
+        (void)db.exec("INSERT INTO t (v) VALUES ('thrown')");
+        throw std::runtime_error("boom");
+      },
+      /*one_statement=*/true);
+  const auto outcomes = batched_after_an_insert(thrower);
+  EXPECT_TRUE(outcomes.insert.failed());
+  EXPECT_TRUE(outcomes.op.failed());
   EXPECT_EQ(writer_->stats().failed_batches, 1U);
   EXPECT_EQ(rows(), 0);
   auto after = insert_op("after");
@@ -227,26 +236,10 @@ TEST_F(SqliteWriter, AOneStatementOperationThatThrowsAfterWritingFailsItsWholeBa
 }
 
 TEST_F(SqliteWriter, LosingTheTransactionFailsTheWholeBatch) {
-  std::atomic<bool> release{false};
-  std::thread first = stall(release);
-  boost::system::error_code good_outcome;
-  boost::system::error_code bad_outcome;
-  std::thread good([&] {
-    auto op = insert_op("kept?");
-    good_outcome = writer_->submit(op);
-  });
-  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 1; }));
-  std::thread bad([&] {
-    auto op = transaction_loser();
-    bad_outcome = writer_->submit(op);
-  });
-  ASSERT_TRUE(eventually([&] { return writer_->stats().queued == 2; }));
-  release = true;
-  first.join();
-  good.join();
-  bad.join();
-  EXPECT_TRUE(good_outcome.failed());
-  EXPECT_TRUE(bad_outcome.failed());
+  auto loser = transaction_loser();
+  const auto outcomes = batched_after_an_insert(loser);
+  EXPECT_TRUE(outcomes.insert.failed());
+  EXPECT_TRUE(outcomes.op.failed());
   EXPECT_EQ(writer_->stats().failed_batches, 1U);
   EXPECT_EQ(rows(), 0);
   // The writer carries on.
