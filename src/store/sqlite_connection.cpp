@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <mutex>
 #include <utility>
 
@@ -170,6 +171,7 @@ boost::system::result<std::unique_ptr<sqlite_connection>, std::string> sqlite_co
 }
 
 sqlite_connection::~sqlite_connection() {
+  end_snapshot();
   for (auto& [sql, entry] : statements_) {
     sqlite3_finalize(entry.stmt);
   }
@@ -222,6 +224,83 @@ bool sqlite_connection::in_transaction() const noexcept {
 
 std::string sqlite_connection::error_message() const {
   return sqlite3_errmsg(db_);
+}
+
+namespace {
+
+// The first region of the connection's WAL index, as SQLite maps it, or null. Every commit
+// rewrites the index's header, in both of its copies, at the start of that region
+// (https://www.sqlite.org/walformat.html, "The WAL-Index Header"): its change counter goes up
+// by one and the last valid frame moves. This is the shared format that lets every SQLite
+// version open a WAL database at once, so its layout holds. SQLite keeps the region mapped
+// until the connection closes.
+const volatile std::uint32_t* map_wal_index(sqlite3* db) noexcept {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods == nullptr || file->pMethods->iVersion < 2 ||
+      file->pMethods->xShmMap == nullptr) {
+    return nullptr;
+  }
+  constexpr int region_size = 32768;  // SQLite's wal-index page size, fixed by the format
+  void volatile* region = nullptr;
+  if (file->pMethods->xShmMap(file, 0, region_size, 0, &region) != SQLITE_OK) {
+    return nullptr;
+  }
+  return static_cast<const volatile std::uint32_t*>(region);
+}
+
+}  // namespace
+
+void sqlite_connection::refresh_snapshot() noexcept {
+  if (holding_ && sqlite3_get_autocommit(db_) != 0) {
+    holding_ = false;  // SQLite rolled it back by itself after a failure
+  }
+  if (wal_index_ == nullptr && (wal_index_ = map_wal_index(db_)) == nullptr) {
+    return;
+  }
+  // Read before the transaction begins, so the snapshot holds at least what this header says;
+  // a header torn by a commit in progress differs from any whole one and only costs a refresh.
+  std::array<std::uint32_t, wal_header_words> now{};
+  for (std::size_t i = 0; i < wal_header_words; ++i) {
+    now[i] = wal_index_[i];
+  }
+  // Keeps those loads before SQLite's own reads of the index (a weakly ordered CPU could
+  // otherwise take them after the snapshot began, and keep a snapshot older than it thinks).
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (holding_ && now == snapshot_header_) {
+    return;
+  }
+  end_snapshot();
+  try {
+    // Deferred: the read transaction starts with the read's first step, after the header read.
+    auto begin = prepare("BEGIN");
+    if (!begin || begin->run() != SQLITE_OK) {
+      return;
+    }
+  } catch (...) {
+    return;  // out of memory caching the statement: this read runs in its own transaction
+  }
+  snapshot_header_ = now;
+  holding_ = true;
+  ++snapshots_begun_;
+}
+
+void sqlite_connection::end_snapshot() noexcept {
+  if (!holding_) {
+    return;
+  }
+  holding_ = false;
+  if (sqlite3_get_autocommit(db_) != 0) {
+    return;
+  }
+  try {
+    if (auto commit = prepare("COMMIT")) {
+      (void)commit->run();
+      return;
+    }
+  } catch (...) {
+  }
+  (void)exec("COMMIT");  // uncached, but it still ends the transaction
 }
 
 }  // namespace crud::store

@@ -7,6 +7,7 @@
 // Failures are SQLite result codes here; `map_sqlite_error` turns them into store errors, and
 // `error_message` keeps the detail for whoever logs it.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -98,6 +99,21 @@ class sqlite_connection {
   bool in_transaction() const noexcept;
   std::string error_message() const;
 
+  // A read connection's snapshot, held across reads (decision 30). Beginning and ending a read
+  // transaction each take a lock on the WAL index, a system call under a process-wide mutex, and
+  // that was the largest cost of a GET. So a reader keeps its transaction open for as long as
+  // no commit has happened since it began, by any connection in any process: the WAL index's
+  // header, which every commit rewrites, tells. Call before each read: it keeps the snapshot
+  // when the header is unchanged, and otherwise ends it and begins one that sees every commit
+  // made so far. Without a WAL index to read (a VFS without shared memory), every statement
+  // runs in its own transaction, as SQLite does by default.
+  void refresh_snapshot() noexcept;
+  // Ends a held snapshot, so that it no longer keeps checkpoints from the WAL's newer frames.
+  void end_snapshot() noexcept;
+  bool holds_snapshot() const noexcept { return holding_; }
+  // Snapshots begun so far, for tests.
+  std::uint64_t snapshots_begun() const noexcept { return snapshots_begun_; }
+
  private:
   explicit sqlite_connection(sqlite3* db) noexcept : db_(db) {}
 
@@ -116,6 +132,14 @@ class sqlite_connection {
   // Node-based, so the `in_use` flags that uses point at never move.
   std::unordered_map<std::string, cached, string_hash, std::equal_to<>> statements_;
   int last_error_ = 0;
+
+  // The WAL index's first header copy, mapped by SQLite (null until mapped or without one),
+  // and its words when the held snapshot began.
+  static constexpr std::size_t wal_header_words = 12;
+  const volatile std::uint32_t* wal_index_ = nullptr;
+  std::array<std::uint32_t, wal_header_words> snapshot_header_{};
+  bool holding_ = false;
+  std::uint64_t snapshots_begun_ = 0;
 };
 
 }  // namespace crud::store

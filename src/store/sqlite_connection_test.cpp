@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "store/store_error.hpp"
 #include "support/sqlite_test_support.hpp"
@@ -154,6 +156,101 @@ TEST(SqliteConnection, SyncsFullyByDefault) {
   ASSERT_TRUE(sync);
   ASSERT_EQ(sync->step(), SQLITE_ROW);
   EXPECT_EQ(sync->column_int64(0), 2);  // FULL
+}
+
+}  // namespace
+}  // namespace crud::store
+
+namespace crud::store {
+namespace {
+
+// A writer and a read-only reader on one database whose table t holds one row, v = 42.
+class SqliteSnapshot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto w = sqlite_connection::open(dir_.file("s.db"), {});
+    ASSERT_TRUE(w.has_value()) << w.error();
+    writer_ = std::move(*w);
+    ASSERT_EQ(writer_->exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (42)"), SQLITE_OK);
+    sqlite_connection::settings s;
+    s.read_only = true;
+    auto r = sqlite_connection::open(dir_.file("s.db"), s);
+    ASSERT_TRUE(r.has_value()) << r.error();
+    reader_ = std::move(*r);
+  }
+
+  static std::int64_t value(sqlite_connection& db) {
+    auto stmt = db.prepare("SELECT v FROM t");
+    return stmt && stmt->step() == SQLITE_ROW ? stmt->column_int64(0) : -1;
+  }
+
+  // The writer's passive checkpoint: frames in the WAL, and how many of them it copied back.
+  std::pair<std::int64_t, std::int64_t> checkpoint() {
+    auto stmt = writer_->prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    if (!stmt || stmt->step() != SQLITE_ROW) {
+      return {-1, -1};
+    }
+    return {stmt->column_int64(1), stmt->column_int64(2)};
+  }
+
+  temp_dir dir_;
+  std::unique_ptr<sqlite_connection> writer_;
+  std::unique_ptr<sqlite_connection> reader_;
+};
+
+TEST_F(SqliteSnapshot, IsKeptAcrossReadsWhileNothingCommits) {
+  for (int i = 0; i < 5; ++i) {
+    reader_->refresh_snapshot();
+    EXPECT_EQ(value(*reader_), 42);
+  }
+  EXPECT_TRUE(reader_->holds_snapshot());
+  EXPECT_TRUE(reader_->in_transaction());
+  EXPECT_EQ(reader_->snapshots_begun(), 1u);
+}
+
+TEST_F(SqliteSnapshot, AnotherConnectionsCommitMakesTheNextRefreshSeeIt) {
+  reader_->refresh_snapshot();
+  ASSERT_EQ(value(*reader_), 42);
+  ASSERT_EQ(writer_->exec("UPDATE t SET v = 43"), SQLITE_OK);
+  // Held: without a refresh, the reader still sees what was there when its snapshot began.
+  EXPECT_EQ(value(*reader_), 42);
+  reader_->refresh_snapshot();
+  EXPECT_EQ(value(*reader_), 43);
+  EXPECT_EQ(reader_->snapshots_begun(), 2u);
+  // A commit that wrote nothing leaves the snapshot alone.
+  ASSERT_EQ(writer_->exec("BEGIN IMMEDIATE; COMMIT"), SQLITE_OK);
+  reader_->refresh_snapshot();
+  EXPECT_EQ(value(*reader_), 43);
+  EXPECT_EQ(reader_->snapshots_begun(), 2u);
+}
+
+TEST_F(SqliteSnapshot, HeldItKeepsACheckpointFromTheWalsEndAndEndedItDoesNot) {
+  reader_->refresh_snapshot();
+  ASSERT_EQ(value(*reader_), 42);
+  ASSERT_EQ(writer_->exec("UPDATE t SET v = 43"), SQLITE_OK);
+  const auto [frames, copied] = checkpoint();
+  ASSERT_GT(frames, 0);
+  EXPECT_LT(copied, frames) << "the held snapshot should keep the newest frames in the WAL";
+
+  reader_->end_snapshot();
+  EXPECT_FALSE(reader_->holds_snapshot());
+  EXPECT_FALSE(reader_->in_transaction());
+  const auto [frames_after, copied_after] = checkpoint();
+  EXPECT_EQ(copied_after, frames_after);
+}
+
+TEST_F(SqliteSnapshot, ASnapshotSqliteEndedAfterAFailureIsBegunAgain) {
+  reader_->refresh_snapshot();
+  ASSERT_EQ(value(*reader_), 42);
+  // Ended behind the connection's back, as SQLite does after some failures; nothing committed
+  // since, so only the connection's own state tells that the snapshot is gone.
+  ASSERT_EQ(reader_->exec("ROLLBACK"), SQLITE_OK);
+  reader_->refresh_snapshot();
+  EXPECT_TRUE(reader_->in_transaction());
+  EXPECT_EQ(value(*reader_), 42);
+  ASSERT_EQ(writer_->exec("UPDATE t SET v = 44"), SQLITE_OK);
+  EXPECT_EQ(value(*reader_), 42);  // held again
+  EXPECT_EQ(reader_->snapshots_begun(), 2u);
 }
 
 }  // namespace

@@ -29,30 +29,39 @@ boost::system::result<void, std::string> sqlite_read_pool::open(std::size_t coun
 }
 
 boost::system::result<sqlite_read_pool::lease, std::string> sqlite_read_pool::acquire() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
-      idle_.pop_back();
-      return lease(*this, std::move(conn));
-    }
-    // Reserved now, so that give_back's push_back can never need to allocate.
-    idle_.reserve(opened_ + 1);
-    ++opened_;
+  std::unique_lock lock(mutex_);
+  if (!idle_.empty()) {
+    auto conn = std::move(idle_.back());
+    idle_.pop_back();
+    lock.unlock();
+    conn->refresh_snapshot();
+    return lease(*this, std::move(conn));
   }
+  // Reserved now, so that give_back's push_back can never need to allocate.
+  idle_.reserve(opened_ + 1);
+  ++opened_;
+  lock.unlock();
   // Opened outside the lock: it reads the file, and other readers need not wait for that.
   auto conn = sqlite_connection::open(path_, settings_);
   if (!conn) {
-    std::lock_guard lock(mutex_);
+    lock.lock();
     --opened_;
     return std::move(conn).error();
   }
+  (*conn)->refresh_snapshot();
   return lease(*this, std::move(*conn));
 }
 
 std::size_t sqlite_read_pool::size() const {
   std::lock_guard lock(mutex_);
   return opened_;
+}
+
+void sqlite_read_pool::end_idle_snapshots() noexcept {
+  std::lock_guard lock(mutex_);
+  for (auto& conn : idle_) {
+    conn->end_snapshot();
+  }
 }
 
 void sqlite_read_pool::give_back(std::unique_ptr<sqlite_connection> conn) noexcept {

@@ -5,6 +5,10 @@
 // connection would stall every other connection on its event loop. The pool keeps whatever it
 // has opened, so it grows to the most reads ever in flight at once, which the threads that can
 // call the store bound (the I/O threads plus the handler pool).
+//
+// A connection keeps its read snapshot between leases for as long as nothing commits
+// (sqlite_connection::refresh_snapshot, decision 30): acquire() refreshes it, so a lease
+// always reads at least every commit made before it began.
 
 #include <cstddef>
 #include <memory>
@@ -48,12 +52,18 @@ class sqlite_read_pool {
   // SQLite's message.
   boost::system::result<void, std::string> open(std::size_t count);
 
-  // An idle connection, or a new one when none is idle; never waits for another caller. The
-  // error is SQLite's message when a new connection cannot be opened (out of descriptors, say).
+  // An idle connection, or a new one when none is idle, with a fresh snapshot; never waits
+  // for another caller. The error is SQLite's message when a new connection cannot be opened
+  // (out of descriptors, say).
   boost::system::result<lease, std::string> acquire();
 
   // Connections opened so far, idle or lent.
   std::size_t size() const;
+
+  // Ends the snapshots idle connections hold (sqlite_connection::refresh_snapshot), so that
+  // none keeps a checkpoint from the WAL's newer frames while nobody reads: the writer calls it
+  // after each commit, which made every held snapshot stale anyway.
+  void end_idle_snapshots() noexcept;
 
  private:
   void give_back(std::unique_ptr<sqlite_connection> conn) noexcept;

@@ -93,5 +93,34 @@ TEST(SqliteReadPool, ReportsAConnectionItCannotOpen) {
   EXPECT_EQ(pool.size(), 0u);
 }
 
+TEST(SqliteReadPool, AcquireRefreshesTheSnapshotAndEndIdleSnapshotsEndsOnlyIdleOnes) {
+  temp_dir dir;
+  const std::string path = make_database(dir);
+  sqlite_read_pool pool(path, {});
+  ASSERT_TRUE(pool.open(2));
+  auto writer = sqlite_connection::open(path, {});
+  ASSERT_TRUE(writer.has_value());
+  {
+    auto warm = pool.acquire();  // the snapshot it begins outlives the lease
+    ASSERT_TRUE(warm);
+    ASSERT_EQ(read_value(**warm), 42);
+  }
+  ASSERT_EQ((*writer)->exec("UPDATE t SET v = 43"), SQLITE_OK);
+  auto busy = pool.acquire();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(read_value(**busy), 43) << "acquire must refresh a snapshot a commit made stale";
+  auto idle = pool.acquire();
+  ASSERT_TRUE(idle);
+  ASSERT_EQ(read_value(**idle), 43);
+  sqlite_connection* idle_conn = &**idle;
+  { auto back = std::move(*idle); }  // back in the pool, still holding its snapshot
+  ASSERT_TRUE(idle_conn->holds_snapshot());
+
+  pool.end_idle_snapshots();
+  EXPECT_FALSE(idle_conn->holds_snapshot());
+  EXPECT_FALSE(idle_conn->in_transaction());
+  EXPECT_TRUE((*busy)->holds_snapshot()) << "a lent connection is its borrower's alone";
+}
+
 }  // namespace
 }  // namespace crud::store

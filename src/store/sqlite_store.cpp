@@ -139,6 +139,13 @@ struct sqlite_store::impl {
   // connection after the readers, and the last connection to close checkpoints the WAL.
   std::unique_ptr<sqlite_writer> writer;
   std::unique_ptr<sqlite_read_pool> readers;
+
+  // The writer's thread ends the readers' idle snapshots, so it stops before they close.
+  ~impl() {
+    if (writer) {
+      writer->stop();
+    }
+  }
 };
 
 namespace {
@@ -499,7 +506,14 @@ boost::system::result<std::unique_ptr<item_store>, std::string> open_sqlite_stor
         !opened) {
       return prefix + opened.error();
     }
-    state->writer = std::make_unique<sqlite_writer>(std::move(*write_conn), options.max_batch);
+    // Every commit makes the readers' held snapshots stale: the idle ones end theirs at once,
+    // and at least every `snapshot_idle_limit` while the writer has nothing to do (another
+    // process may be committing), so that none keeps the WAL from being checkpointed while
+    // nobody reads.
+    state->writer = std::make_unique<sqlite_writer>(
+        std::move(*write_conn), options.max_batch,
+        [readers = state->readers.get()] { readers->end_idle_snapshots(); },
+        options.snapshot_idle_limit);
     return std::unique_ptr<item_store>(std::make_unique<sqlite_store>(std::move(state)));
   } catch (const std::exception& e) {
     return prefix + e.what();

@@ -27,6 +27,9 @@ struct sqlite_options {
   std::chrono::milliseconds busy_timeout{5000};
   std::size_t max_batch = 512;       // most writes folded into one commit
   std::size_t read_connections = 8;  // readers opened up front; the pool opens more when busy
+  // The longest a pooled reader that nobody uses keeps its read snapshot (decision 30) while
+  // the writer has nothing to write; a commit of ours ends idle snapshots at once.
+  std::chrono::milliseconds snapshot_idle_limit{1000};
   // A registered SQLite VFS by name, for every connection; empty for the default. Tests use it
   // to open the store on a fault-injecting one (tests/support/power_cut_vfs.hpp).
   std::string vfs;

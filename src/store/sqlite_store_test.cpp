@@ -724,5 +724,85 @@ TEST_F(SqliteStore, SynchronousNormalIsAnOption) {
   EXPECT_EQ(store->list_items(opts_, "alice", "", 10)->items.size(), 2U);
 }
 
+// Whether a passive checkpoint copies every frame of the WAL back into the database: no reader
+// holds a snapshot older than the last commit.
+bool checkpoint_reaches_the_end(raw_db& db) {
+  const auto r = db.row("PRAGMA wal_checkpoint(PASSIVE)");
+  return r.size() == 3 && r[0] == 0 && r[1] > 0 && r[2] == r[1];
+}
+
+TEST_F(SqliteStore, AReadSeesWhatAnotherConnectionCommittedSinceTheLastRead) {
+  sqlite_options o = options();
+  o.read_connections = 1;
+  o.snapshot_idle_limit = std::chrono::hours(1);  // so that only the commit can end the snapshot
+  auto store = open(o);
+  ASSERT_TRUE(store->create_item(opts_, "alice", make_item("item_a", "before")));
+  ASSERT_EQ(store->get_item(opts_, "alice", "item_a")->name, "before");
+  // Another writer, as `crud-api import` in another process is: the store's writer never
+  // hears of its commit.
+  raw_db other(db_path_);
+  ASSERT_EQ(other.exec("UPDATE items SET name = 'after'"), SQLITE_OK);
+  EXPECT_EQ(store->get_item(opts_, "alice", "item_a")->name, "after");
+  EXPECT_EQ(store->list_items(opts_, "alice", "", 10)->items.at(0).name, "after");
+}
+
+TEST_F(SqliteStore, EveryReadAfterAnAcknowledgedWriteSeesIt) {
+  auto store = open();
+  constexpr int threads_n = 4;
+  constexpr std::int64_t updates = 150;
+  std::atomic<int> stale{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < threads_n; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string id = "item_" + std::to_string(t);
+      if (!store->create_item(opts_, "alice", make_item(id))) {
+        ++failures;
+        return;
+      }
+      for (std::int64_t v = 1; v <= updates; ++v) {
+        if (!store->replace_item(opts_, "alice", make_item(id, "n", v + 1), v)) {
+          ++failures;
+          return;
+        }
+        const auto got = store->get_item(opts_, "alice", id);
+        if (!got || got->version != v + 1) {
+          ++stale;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(stale.load(), 0);
+}
+
+TEST_F(SqliteStore, AWriteEndsTheSnapshotsIdleReadersHold) {
+  sqlite_options o = options();
+  o.read_connections = 1;
+  o.snapshot_idle_limit = std::chrono::hours(1);
+  auto store = open(o);
+  ASSERT_TRUE(store->create_item(opts_, "alice", make_item("item_a")));
+  ASSERT_TRUE(store->get_item(opts_, "alice", "item_a"));  // its reader now holds a snapshot
+  ASSERT_TRUE(store->create_item(opts_, "alice", make_item("item_b")));
+  raw_db raw(db_path_);
+  // The writer ends idle snapshots right after its callers hear back.
+  EXPECT_TRUE(eventually([&] { return checkpoint_reaches_the_end(raw); }));
+}
+
+TEST_F(SqliteStore, IdleReadersEndTheirSnapshotsWhileOnlyAnotherProcessWrites) {
+  sqlite_options o = options();
+  o.read_connections = 1;
+  o.snapshot_idle_limit = std::chrono::milliseconds(20);
+  auto store = open(o);
+  ASSERT_TRUE(store->create_item(opts_, "alice", make_item("item_a")));
+  ASSERT_TRUE(store->get_item(opts_, "alice", "item_a"));
+  raw_db other(db_path_);
+  ASSERT_EQ(other.exec("UPDATE items SET name = 'other'"), SQLITE_OK);
+  EXPECT_TRUE(eventually([&] { return checkpoint_reaches_the_end(other); }));
+}
+
 }  // namespace
 }  // namespace crud::store

@@ -128,19 +128,28 @@ struct sqlite_writer::posted_job final : entry {
   void finish(boost::system::error_code ec) noexcept override { job->settled(ec); }
 };
 
-sqlite_writer::sqlite_writer(std::unique_ptr<sqlite_connection> db, std::size_t max_batch)
+sqlite_writer::sqlite_writer(std::unique_ptr<sqlite_connection> db, std::size_t max_batch,
+                             std::function<void()> tidy, std::chrono::milliseconds tidy_every)
     : db_(std::move(db)),
       max_batch_(std::max<std::size_t>(max_batch, 1)),
+      tidy_(std::move(tidy)),
+      tidy_every_(tidy_every),
       thread_([this] { run(); }) {}
 
 sqlite_writer::~sqlite_writer() {
+  stop();
+  db_.reset();
+}
+
+void sqlite_writer::stop() noexcept {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_one();
-  thread_.join();
-  db_.reset();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 bool sqlite_writer::enqueue(std::shared_ptr<entry> e) {
@@ -214,7 +223,16 @@ void sqlite_writer::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto woken = [&] { return stopping_ || !queue_.empty(); };
+      if (!tidy_) {
+        wake_.wait(lock, woken);
+      } else {
+        while (!wake_.wait_for(lock, tidy_every_, woken)) {
+          lock.unlock();
+          tidy_();
+          lock.lock();
+        }
+      }
       if (queue_.empty()) {
         return;  // stopping, and everything queued has been written
       }
@@ -275,6 +293,9 @@ void sqlite_writer::run_batch(const std::vector<std::shared_ptr<entry>>& batch) 
   }
   for (const auto& t : batch) {
     t->finish(t->outcome);
+  }
+  if (tidy_) {
+    tidy_();
   }
 }
 

@@ -15,10 +15,12 @@
 // any write, and tells it how the commit went once it is over. While a job runs, the store's
 // calls on the writer thread run at once on the batch's transaction (inline_connection()).
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -47,12 +49,19 @@ class sqlite_write_op {
 
 class sqlite_writer {
  public:
-  // Takes the write connection; the thread starts at once.
-  sqlite_writer(std::unique_ptr<sqlite_connection> db, std::size_t max_batch);
+  // Takes the write connection; the thread starts at once. `tidy` runs on the writer thread
+  // after each commit, once its writers have heard back, and after every `tidy_every` without
+  // a write (the store ends its readers' idle snapshots with it).
+  sqlite_writer(std::unique_ptr<sqlite_connection> db, std::size_t max_batch,
+                std::function<void()> tidy = {},
+                std::chrono::milliseconds tidy_every = std::chrono::seconds(1));
   sqlite_writer(const sqlite_writer&) = delete;
   sqlite_writer& operator=(const sqlite_writer&) = delete;
   // Finishes every queued write, stops the thread and closes the connection.
   ~sqlite_writer();
+  // Finishes every queued write and stops the thread, leaving the connection open until
+  // destruction; later writes are refused. After it returns, `tidy` never runs again.
+  void stop() noexcept;
 
   // Blocks until `op` has run and its batch is committed (then it is op's own outcome) or has
   // failed (then every operation of the batch gets the batch's failure).
@@ -79,6 +88,8 @@ class sqlite_writer {
 
   std::unique_ptr<sqlite_connection> db_;
   const std::size_t max_batch_;
+  const std::function<void()> tidy_;
+  const std::chrono::milliseconds tidy_every_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <cctype>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -357,6 +358,35 @@ TEST_F(ServeE2e, SigtermFinishesRequestsInFlightAndLosesNoAcknowledgedWrite) {
       ASSERT_EQ(client().get(item_path(id)).status, 200) << id;
     }
   }
+}
+
+// `crud-api import` is another process writing the server's store. On SQLite the server's
+// readers keep their snapshots across reads (decision 30), and only a change in the WAL index
+// tells them that this commit happened: the next read must see it.
+TEST_F(ServeE2e, AnImportIntoTheLiveStoreIsSeenByTheNextRead) {
+  const auto item = create_item("before");
+  const std::string path = item_path(item);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(string_at(data_of(client().get(path)), "name"), "before");
+  }
+  const store_target target = store();
+  std::vector<std::string> args = {"export"};
+  args.insert(args.end(), target.args.begin(), target.args.end());
+  const auto exported = run_crud_api(args, target.env);
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  std::string lines = exported.out;
+  const std::string from = R"("name":"before")";
+  const auto at = lines.find(from);
+  ASSERT_NE(at, std::string::npos) << lines;
+  lines.replace(at, from.size(), R"("name":"after")");
+  const auto file = dir() / "changed.jsonl";
+  std::ofstream(file) << lines;
+
+  args = {"import", "--overwrite", "--in", file.string()};
+  args.insert(args.end(), target.args.begin(), target.args.end());
+  const auto imported = run_crud_api(args, target.env);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(string_at(data_of(client().get(path)), "name"), "after");
 }
 
 TEST(ServeConfigE2e, BadOptionsExit2WithOneLineNamingThem) {

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/random_source.hpp"
 #include "support/temp_dir.hpp"
@@ -69,6 +70,19 @@ class raw_db {
     }
     sqlite3_finalize(stmt);
     return value;
+  }
+  // Every column of the first row, as integers (empty when there is no row or on error).
+  std::vector<long long> row(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    std::vector<long long> values;
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        values.push_back(sqlite3_column_int64(stmt, i));
+      }
+    }
+    sqlite3_finalize(stmt);
+    return values;
   }
   std::string text(const char* sql) {
     sqlite3_stmt* stmt = nullptr;
