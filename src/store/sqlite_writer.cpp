@@ -133,7 +133,8 @@ sqlite_writer::sqlite_writer(std::unique_ptr<sqlite_connection> db, std::size_t 
     : db_(std::move(db)),
       max_batch_(std::max<std::size_t>(max_batch, 1)),
       tidy_(std::move(tidy)),
-      tidy_every_(tidy_every),
+      // At least a millisecond, so that an idle writer never spins.
+      tidy_every_(std::max(tidy_every, std::chrono::milliseconds(1))),
       thread_([this] { run(); }) {}
 
 sqlite_writer::~sqlite_writer() {

@@ -50,8 +50,8 @@ class sqlite_write_op {
 class sqlite_writer {
  public:
   // Takes the write connection; the thread starts at once. `tidy` runs on the writer thread
-  // after each commit, once its writers have heard back, and after every `tidy_every` without
-  // a write (the store ends its readers' idle snapshots with it).
+  // after each commit, once its writers have heard back, and after every `tidy_every` (1 ms at
+  // the least) without a write. The store ends its readers' idle snapshots with it.
   sqlite_writer(std::unique_ptr<sqlite_connection> db, std::size_t max_batch,
                 std::function<void()> tidy = {},
                 std::chrono::milliseconds tidy_every = std::chrono::seconds(1));

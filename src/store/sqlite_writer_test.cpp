@@ -413,5 +413,45 @@ TEST_F(SqliteWriter, AStoppingWriterGivesJobsBackAndSettlesThoseItTook) {
   }
 }
 
+// A writer of its own whose tidy counts its runs.
+struct tidy_counter {
+  explicit tidy_counter(const std::string& path, std::chrono::milliseconds every) {
+    auto conn = sqlite_connection::open(path, {});
+    EXPECT_TRUE(conn.has_value());
+    writer = std::make_unique<sqlite_writer>(
+        std::move(*conn), 64, [this] { ++runs; }, every);
+  }
+  std::atomic<int> runs{0};
+  std::unique_ptr<sqlite_writer> writer;
+};
+
+TEST_F(SqliteWriter, TidyRunsAfterEachCommitOnceItsWritersHeardBack) {
+  tidy_counter t(path_, std::chrono::hours(1));
+  auto op = insert_op("a");
+  ASSERT_FALSE(t.writer->submit(op));
+  EXPECT_TRUE(eventually([&] { return t.runs.load() == 1; }));
+  auto again = insert_op("b");
+  ASSERT_FALSE(t.writer->submit(again));
+  EXPECT_TRUE(eventually([&] { return t.runs.load() == 2; }));
+}
+
+TEST_F(SqliteWriter, TidyRunsWhileThereIsNothingToWriteAndNeverAfterStop) {
+  tidy_counter t(path_, std::chrono::milliseconds(5));
+  EXPECT_TRUE(eventually([&] { return t.runs.load() >= 3; }));
+  t.writer->stop();
+  const int after_stop = t.runs.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(t.runs.load(), after_stop);
+  auto op = insert_op("late");
+  EXPECT_EQ(t.writer->submit(op), errc::unavailable);
+}
+
+TEST_F(SqliteWriter, ANonPositiveTidyPeriodDoesNotSpin) {
+  tidy_counter t(path_, std::chrono::milliseconds(0));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // One run a millisecond at most: a writer that spun would have run it thousands of times.
+  EXPECT_LE(t.runs.load(), 60);
+}
+
 }  // namespace
 }  // namespace crud::store
