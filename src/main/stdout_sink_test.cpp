@@ -6,13 +6,13 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "main/file_text.hpp"
 #include "support/temp_dir.hpp"
 
 namespace crud::main {
@@ -28,12 +28,7 @@ class sink_file {
   sink_file& operator=(const sink_file&) = delete;
   ~sink_file() { ::close(fd_); }
   int fd() const { return fd_; }
-  std::string text() const {
-    std::ifstream in(path_);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
+  std::string text() const { return read_file(path_).value_or("<unreadable>"); }
 
  private:
   temp_dir dir_;

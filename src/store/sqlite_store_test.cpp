@@ -724,13 +724,6 @@ TEST_F(SqliteStore, SynchronousNormalIsAnOption) {
   EXPECT_EQ(store->list_items(opts_, "alice", "", 10)->items.size(), 2U);
 }
 
-// Whether a passive checkpoint copies every frame of the WAL back into the database: no reader
-// holds a snapshot older than the last commit.
-bool checkpoint_reaches_the_end(raw_db& db) {
-  const auto r = db.row("PRAGMA wal_checkpoint(PASSIVE)");
-  return r.size() == 3 && r[0] == 0 && r[1] > 0 && r[2] == r[1];
-}
-
 TEST_F(SqliteStore, AReadSeesWhatAnotherConnectionCommittedSinceTheLastRead) {
   sqlite_options o = options();
   o.read_connections = 1;
@@ -789,7 +782,7 @@ TEST_F(SqliteStore, AWriteEndsTheSnapshotsIdleReadersHold) {
   ASSERT_TRUE(store->create_item(opts_, "alice", make_item("item_b")));
   raw_db raw(db_path_);
   // The writer ends idle snapshots right after its callers hear back.
-  EXPECT_TRUE(eventually([&] { return checkpoint_reaches_the_end(raw); }));
+  EXPECT_TRUE(eventually([&] { return raw.passive_checkpoint().reached_the_end(); }));
 }
 
 TEST_F(SqliteStore, IdleReadersEndTheirSnapshotsWhileOnlyAnotherProcessWrites) {
@@ -801,7 +794,7 @@ TEST_F(SqliteStore, IdleReadersEndTheirSnapshotsWhileOnlyAnotherProcessWrites) {
   ASSERT_TRUE(store->get_item(opts_, "alice", "item_a"));
   raw_db other(db_path_);
   ASSERT_EQ(other.exec("UPDATE items SET name = 'other'"), SQLITE_OK);
-  EXPECT_TRUE(eventually([&] { return checkpoint_reaches_the_end(other); }));
+  EXPECT_TRUE(eventually([&] { return other.passive_checkpoint().reached_the_end(); }));
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 #include <span>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "core/random_source.hpp"
 #include "support/temp_dir.hpp"
@@ -71,18 +70,25 @@ class raw_db {
     sqlite3_finalize(stmt);
     return value;
   }
-  // Every column of the first row, as integers (empty when there is no row or on error).
-  std::vector<long long> row(const char* sql) {
+  // A passive checkpoint: the frames in the WAL, and how many of them it copied back into the
+  // database. It copies them all only when no reader holds a snapshot older than the last
+  // commit.
+  struct checkpoint_result {
+    long long frames = -1;
+    long long copied = -1;
+    bool reached_the_end() const { return frames > 0 && copied == frames; }
+  };
+  checkpoint_result passive_checkpoint() {
     sqlite3_stmt* stmt = nullptr;
-    std::vector<long long> values;
-    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-        values.push_back(sqlite3_column_int64(stmt, i));
-      }
+    checkpoint_result r;
+    if (sqlite3_prepare_v2(db_, "PRAGMA wal_checkpoint(PASSIVE)", -1, &stmt, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int64(stmt, 0) == 0) {
+      r.frames = sqlite3_column_int64(stmt, 1);
+      r.copied = sqlite3_column_int64(stmt, 2);
     }
     sqlite3_finalize(stmt);
-    return values;
+    return r;
   }
   std::string text(const char* sql) {
     sqlite3_stmt* stmt = nullptr;
