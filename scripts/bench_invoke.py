@@ -12,8 +12,9 @@
 
 All kinds are interleaved, one sample of each per round after two warm-up rounds (the page
 cache, not the process), so that drift on a shared machine hits them alike. Wall time is from
-spawn to exit (or to the stand-in's timestamp); peak RSS is /usr/bin/time's. An answer that is
-not 200 with the item fails the run.
+spawn to exit (or to the stand-in's timestamp), with nothing spawned in between; peak RSS is
+/usr/bin/time's, from a second run of the same command. An answer that is not 200 with the item
+fails the run.
 
     scripts/bench_invoke.py BUILD_DIR [--results FILE]   (BENCH_INVOKE_RUNS, default 15)
 
@@ -91,23 +92,52 @@ def store_envs(port, table, db_path):
     return base, ddb_env, dict(base, CRUD_STORE="sqlite", CRUD_DB=db_path)
 
 
-def run_once(argv, env, rss_file):
-    """Spawns argv; returns (wall ms, peak RSS KiB, stdout).
+def spawn_and_wait(argv, env, out_file):
+    """Spawns argv with stdout to out_file; returns (wall ms from spawn to exit, exit status).
 
-    The peak RSS comes from /usr/bin/time: a child's ru_maxrss also counts the memory of the
-    process that forked it (Linux records the old image's high-water mark at exec), which for
-    a Python parent is more than crud-api's own. /usr/bin/time is a small C program, and every
-    row pays its few hundred microseconds alike.
+    posix_spawn (vfork and exec) straight from this process: the clock covers the program's own
+    exec, run and exit, and no process in between (a fork of this interpreter, a wrapper's
+    exec), whose fixed cost would add alike to every row and shrink every ratio. The files are
+    opened before the clock starts, so the child only inherits them.
     """
-    start = time.perf_counter()
+    fds = [os.open(os.devnull, os.O_RDONLY),
+           os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+           os.open(out_file + ".err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
+    try:
+        actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
+        start = time.perf_counter()
+        pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions)
+        _, status, _ = os.wait4(pid, 0)
+        wall = (time.perf_counter() - start) * 1000
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return wall, os.waitstatus_to_exitcode(status)
+
+
+def run_once(argv, env, rss_file):
+    """Runs argv twice; returns (wall ms, peak RSS KiB, stdout of the timed run).
+
+    The wall time is spawn_and_wait's. The peak RSS comes from a second run under
+    /usr/bin/time: a child's ru_maxrss also counts the memory of the process that spawned it
+    (Linux records the old image's high-water mark at exec), which for this interpreter is
+    more than crud-api's own, while /usr/bin/time is a small C program. That run is not timed,
+    since the wrapper's own exec and fork would be in it.
+    """
+    out_file = rss_file + ".out"
+    wall, code = spawn_and_wait(argv, env, out_file)
+    with open(out_file, "rb") as f:
+        out = f.read()
+    if code != 0:
+        with open(out_file + ".err", "rb") as f:
+            die(f"{argv[0]} exited {code}: {f.read()[-300:]!r}")
     proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv, env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, cwd=ROOT)
-    wall = (time.perf_counter() - start) * 1000
     if proc.returncode != 0:
-        die(f"{argv[0]} exited {proc.returncode}: {proc.stderr[-300:]!r}")
+        die(f"{argv[0]} exited {proc.returncode} under /usr/bin/time: {proc.stderr[-300:]!r}")
     with open(rss_file) as f:
         rss = int(f.read().split()[-1])
-    return wall, rss, proc.stdout
+    return wall, rss, out
 
 
 def check_answer(out, item_id, who):
@@ -142,15 +172,27 @@ def create_item(binary, env, tmp):
 def lambda_once(binary, env, stand_in, event, item_id, who):
     """One `crud-api lambda` start: (ms to the first /next, ms to the first response)."""
     stand_in.reset([("req-bench-0001", event)])
+    err_file = os.path.join(tempfile.gettempdir(), f"bench-lambda-{os.getpid()}.err")
+    fds = [os.open(os.devnull, os.O_RDWR),
+           os.open(err_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
+    actions = [(os.POSIX_SPAWN_DUP2, fds[0], 0), (os.POSIX_SPAWN_DUP2, fds[0], 1),
+               (os.POSIX_SPAWN_DUP2, fds[1], 2)]
     t0 = time.monotonic_ns()
-    proc = subprocess.Popen([binary, "lambda"], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     try:
-        _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        die(f"{who}: the runtime did not exit by itself")
+        pid = os.posix_spawn(binary, [binary, "lambda"], env, file_actions=actions)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    deadline = time.monotonic() + 60
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            die(f"{who}: the runtime did not exit by itself")
+        time.sleep(0.001)
+    with open(err_file, "rb") as f:
+        err = f.read()
+    os.unlink(err_file)
     posts = stand_in.posts
     if not posts or posts[0][0] != "response":
         die(f"{who}: posted {posts!r}; stderr {err[-500:]!r}")
@@ -163,6 +205,7 @@ def main():
     parser.add_argument("build", nargs="?", default="build")
     parser.add_argument("--results", help="append the samples as JSON lines to this file")
     args = parser.parse_args()
+    os.chdir(ROOT)  # where every command runs, as spawn_and_wait cannot set a child's own
     build = os.path.abspath(args.build)
     binary = os.path.join(build, "crud-api")
     runs = int(os.environ.get("BENCH_INVOKE_RUNS", "15"))

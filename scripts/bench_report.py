@@ -352,8 +352,9 @@ The server under test and nginx pinned to one CPU, wrk to another ({meta.get('cp
 {pinned_md}
 {chart_link}
 ## Cold start
-Median of {len(next(iter(cold.values()))) if cold else 0} interleaved runs (min–max). Wall time from spawn to exit
-(invoke) or to the Runtime API stand-in's timestamp (lambda); peak RSS from `/usr/bin/time`.
+Median of {len(next(iter(cold.values()))) if cold else 0} interleaved runs (min–max). Wall time from `posix_spawn` to exit
+(invoke) or to the Runtime API stand-in's timestamp (lambda), with no wrapper process in it;
+peak RSS from `/usr/bin/time`, in a second run of the same command.
 On DynamoDB, `lambda`'s init reads the cursor secret, which also primes the connection.
 
 {md_table(COLD_HEADER, cold_rows)}
