@@ -687,6 +687,50 @@ TEST(HttpServer, IdleKeepAliveConnectionIsClosed) {
   EXPECT_TRUE(client.closed_by_peer());
 }
 
+// The idle timer is armed once and moved lazily: when it fires on a connection that was busy
+// since, it must wait out the rest of the newer deadline rather than close.
+TEST(HttpServer, AConnectionInUseOutlivesItsFirstIdleDeadline) {
+  fake_app app;
+  server_config config = test_config();
+  config.idle_timeout = 300ms;
+  running_server server(config, app);
+  test_client client(server.port());
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {  // about 1 s in all: past three first deadlines
+    auto res = client.request(get("/items"));
+    ASSERT_TRUE(res) << "request " << i;
+    EXPECT_EQ(res->result_int(), 200u);
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GT(std::chrono::steady_clock::now() - start, 900ms);
+  EXPECT_TRUE(client.closed_by_peer());  // and once idle, it still closes
+}
+
+// Most responses are written at once; one larger than the socket's send buffer is written in
+// part at once and the rest as the client reads, under the write timeout.
+TEST(HttpServer, AResponseLargerThanTheSendBufferArrivesWhole) {
+  fake_app app;
+  std::string big(std::size_t{12} * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  app.on_handle = [&big](const app::request&) {
+    app::response res;
+    res.status = 200;
+    res.headers = {{"Content-Type", "text/plain"}};
+    res.body = big;
+    return res;
+  };
+  running_server server(test_config(), app);
+  test_client client(server.port());
+  for (int i = 0; i < 2; ++i) {  // and the connection goes on after it
+    auto res = client.request(get("/big"));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), 200u);
+    ASSERT_EQ(res->body().size(), big.size());
+    EXPECT_TRUE(res->body() == big);
+  }
+}
+
 TEST(HttpServer, IncompleteHeaderTimesOut) {
   fake_app app;
   server_config config = test_config();

@@ -97,6 +97,7 @@ bool is_http_error(const beast::error_code& ec) noexcept {
 
 http_session::http_session(session_socket&& socket, server_state& state, std::string client)
     : stream_(std::move(socket)),
+      idle_timer_(stream_.get_executor()),
       // Room for a whole header plus one read: a header that does not fit fails with
       // header_limit (431) before the buffer overflows.
       buffer_(state.config().header_limit + read_chunk),
@@ -131,6 +132,8 @@ void http_session::force_close() {
 void http_session::on_start() {
   beast::error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
+  // Synchronous writes then fail with would_block rather than wait (do_write tries one first).
+  stream_.socket().non_blocking(true, ec);
   // Registered before the stopping check, so shutdown either sees this session or the session
   // sees shutdown.
   state_.add_session(shared_from_this());
@@ -144,10 +147,41 @@ void http_session::do_read() {
   phase_ = phase::idle;
   if (buffer_.size() > 0)
     return do_read_header();  // a pipelined request is already here
-  stream_.expires_after(state_.idle_timeout());
-  stream_.async_read_some(
+  watch_idle(state_.idle_timeout());
+  // On the socket itself: the stream's own timeout would arm and cancel a timer per request.
+  stream_.socket().async_read_some(
       buffer_.prepare(std::min(read_chunk, buffer_.max_size())),
       beast::bind_front_handler(&http_session::on_idle_read, shared_from_this()));
+}
+
+// The keep-alive timeout, kept lazily: each wait between requests only moves idle_deadline_
+// forward, and the timer, once armed, runs to its expiry and then looks at the deadline. So a
+// busy connection sets the timer about once per timeout rather than once per request. A
+// deadline earlier than the timer's (a crowded server's shorter timeout) re-arms it.
+// The deadline is on the timer's own clock, which Asio reads for every timer it arms.
+void http_session::watch_idle(std::chrono::milliseconds timeout) {
+  idle_deadline_ = idle_timer::clock_type::now() + timeout;
+  if (idle_timer_armed_ && idle_timer_.expiry() <= idle_deadline_)
+    return;
+  arm_idle_timer();
+}
+
+void http_session::arm_idle_timer() {
+  idle_timer_.expires_at(idle_deadline_);  // a pending wait ends with operation_aborted
+  idle_timer_armed_ = true;
+  idle_timer_.async_wait(
+      beast::bind_front_handler(&http_session::on_idle_timer, shared_from_this()));
+}
+
+void http_session::on_idle_timer(beast::error_code ec) {
+  if (ec)
+    return;  // re-armed, or the session closed
+  idle_timer_armed_ = false;
+  if (phase_ != phase::idle)
+    return;  // busy with a request, under that stage's own timeout; the next wait re-arms
+  if (idle_timer::clock_type::now() >= idle_deadline_)
+    return close_now();  // nothing to answer: the read ends with operation_aborted
+  arm_idle_timer();
 }
 
 void http_session::on_idle_read(beast::error_code ec, std::size_t bytes) {
@@ -156,10 +190,24 @@ void http_session::on_idle_read(beast::error_code ec, std::size_t bytes) {
   if (ec)
     return close_now();  // idle timeout, or the client closed: nothing to answer
   buffer_.commit(bytes);
-  do_read_header();
+  begin_header();
+  // A whole header usually arrives in one read: parse it here, as async_read_header would
+  // first do, without that operation's round trip through the event loop and its timer.
+  beast::error_code parse_error;
+  buffer_.consume(parser_->put(buffer_.data(), parse_error));
+  if (parse_error == http::error::need_more && buffer_.size() < buffer_.max_size())
+    return read_rest_of_header();
+  if (parse_error == http::error::need_more)
+    parse_error = http::error::buffer_overflow;  // what async_read_header reports when full
+  on_read_header(parse_error, 0);
 }
 
 void http_session::do_read_header() {
+  begin_header();
+  read_rest_of_header();
+}
+
+void http_session::begin_header() {
   phase_ = phase::reading;
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
@@ -167,6 +215,9 @@ void http_session::do_read_header() {
   // The body limit is applied once the header is in, so that an oversized Content-Length is
   // answered with the request's own headers (and correlation id) at hand.
   parser_->body_limit(boost::none);
+}
+
+void http_session::read_rest_of_header() {
   stream_.expires_after(state_.header_timeout());
   http::async_read_header(
       stream_, buffer_, *parser_,
@@ -349,10 +400,23 @@ void http_session::do_write(app::response res) {
   announced_close_ = close_after_;
 
   phase_ = phase::writing;
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
+                                            asio::buffer(response_.body)};
+  // A response usually fits the socket's send buffer at once: write it now, and only wait,
+  // under the timeout, for what does not fit.
+  beast::error_code ec;
+  const std::size_t total = response_.head.size() + response_.body.size();
+  const std::size_t written = stream_.socket().write_some(buffers, ec);
+  if (!ec && written == total)
+    return on_write(ec, written);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
+    return on_write(ec, written);
+  // What the socket took came from the head first, then from the body.
+  const std::size_t from_head = std::min(written, buffers[0].size());
+  buffers[0] += from_head;
+  buffers[1] += written - from_head;
   // A client that stops reading cannot hold the connection forever.
   stream_.expires_after(state_.config().body_timeout);
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
-                                                  asio::buffer(response_.body)};
   asio::async_write(stream_, buffers,
                     beast::bind_front_handler(&http_session::on_write, shared_from_this()));
 }
@@ -403,6 +467,7 @@ void http_session::close_now() {
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();
+  idle_timer_.cancel();  // its wait holds the session
 }
 
 void http_session::reject_and_close(const core::api_error& error) {

@@ -10,6 +10,7 @@
 // on the store's writer thread (writes, when the store group-commits on one), or on the
 // blocking pool; the last two post their response back to the executor.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -64,7 +66,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_start();
   void do_read();
   void on_idle_read(boost::beast::error_code ec, std::size_t bytes);
+  void watch_idle(std::chrono::milliseconds timeout);
+  void arm_idle_timer();
+  void on_idle_timer(boost::beast::error_code ec);
   void do_read_header();
+  void begin_header();
+  void read_rest_of_header();
   void on_read_header(boost::beast::error_code ec, std::size_t bytes);
   void do_continue();
   void on_continue(boost::beast::error_code ec, std::size_t bytes);
@@ -85,7 +92,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void begin_request();
   void end_request() noexcept;
 
+  using idle_timer =
+      boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                        boost::asio::wait_traits<std::chrono::steady_clock>,
+                                        session_executor>;
+
   session_stream stream_;
+  idle_timer idle_timer_;
+  idle_timer::time_point idle_deadline_{};
+  bool idle_timer_armed_ = false;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   wire_response response_;        // the one being written
