@@ -706,6 +706,34 @@ TEST(HttpServer, AConnectionInUseOutlivesItsFirstIdleDeadline) {
   EXPECT_TRUE(client.closed_by_peer());  // and once idle, it still closes
 }
 
+// A request that arrives while the last one is still handled off the I/O thread finds no read
+// waiting for it: it stays in the socket, and is read and answered after the last response.
+TEST(HttpServer, ARequestSentDuringAWriteIsReadAfterIt) {
+  fake_app app;
+  app.on_handle = [](const app::request& req) {
+    if (req.method == "POST")
+      std::this_thread::sleep_for(300ms);
+    app::response res;
+    res.status = req.method == "POST" ? 201 : 200;
+    res.headers = {{"Content-Type", "text/plain"}};
+    res.body = req.method;
+    return res;
+  };
+  running_server server(test_config(), app);
+  test_client client(server.port());
+  ASSERT_TRUE(client.request(get("/items")));  // its read left the socket empty
+  ASSERT_FALSE(client.send(post("/items", "{}")));
+  std::this_thread::sleep_for(100ms);  // the POST is read alone and is being handled
+  ASSERT_FALSE(client.send(get("/items")));
+  auto created = client.read();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->result_int(), 201u);
+  auto got = client.read();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->result_int(), 200u);
+  EXPECT_EQ(got->body(), "GET");
+}
+
 // Most responses are written at once; one larger than the socket's send buffer is written in
 // part at once and the rest as the client reads, under the write timeout.
 TEST(HttpServer, AResponseLargerThanTheSendBufferArrivesWhole) {
