@@ -92,27 +92,34 @@ def store_envs(port, table, db_path):
     return base, ddb_env, dict(base, CRUD_STORE="sqlite", CRUD_DB=db_path)
 
 
-def spawn_and_wait(argv, env, out_file):
-    """Spawns argv with stdout to out_file; returns (wall ms from spawn to exit, exit status).
+def spawn(argv, env, stdout_path, stderr_path):
+    """Starts argv by posix_spawn (vfork and exec), stdin from /dev/null; returns its pid.
 
-    posix_spawn (vfork and exec) straight from this process: the clock covers the program's own
-    exec, run and exit, and no process in between (a fork of this interpreter, a wrapper's
-    exec), whose fixed cost would add alike to every row and shrink every ratio. The files are
-    opened before the clock starts, so the child only inherits them.
+    The files are opened before the spawn, so a clock started just before this call only sees
+    the child inherit them.
     """
     fds = [os.open(os.devnull, os.O_RDONLY),
-           os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-           os.open(out_file + ".err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
+           os.open(stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+           os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
     try:
         actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
-        start = time.perf_counter()
-        pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions)
-        _, status, _ = os.wait4(pid, 0)
-        wall = (time.perf_counter() - start) * 1000
+        return os.posix_spawnp(argv[0], argv, env, file_actions=actions)
     finally:
         for fd in fds:
             os.close(fd)
-    return wall, os.waitstatus_to_exitcode(status)
+
+
+def spawn_and_wait(argv, env, out_file):
+    """Spawns argv with stdout to out_file; returns (wall ms from spawn to exit, exit status).
+
+    Straight from this process: the clock covers the program's own exec, run and exit, and no
+    process in between (a fork of this interpreter, a wrapper's exec), whose fixed cost would
+    add alike to every row and shrink every ratio.
+    """
+    start = time.perf_counter()
+    pid = spawn(argv, env, out_file, out_file + ".err")
+    _, status, _ = os.wait4(pid, 0)
+    return (time.perf_counter() - start) * 1000, os.waitstatus_to_exitcode(status)
 
 
 def run_once(argv, env, rss_file):
@@ -173,16 +180,8 @@ def lambda_once(binary, env, stand_in, event, item_id, who):
     """One `crud-api lambda` start: (ms to the first /next, ms to the first response)."""
     stand_in.reset([("req-bench-0001", event)])
     err_file = os.path.join(tempfile.gettempdir(), f"bench-lambda-{os.getpid()}.err")
-    fds = [os.open(os.devnull, os.O_RDWR),
-           os.open(err_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
-    actions = [(os.POSIX_SPAWN_DUP2, fds[0], 0), (os.POSIX_SPAWN_DUP2, fds[0], 1),
-               (os.POSIX_SPAWN_DUP2, fds[1], 2)]
     t0 = time.monotonic_ns()
-    try:
-        pid = os.posix_spawn(binary, [binary, "lambda"], env, file_actions=actions)
-    finally:
-        for fd in fds:
-            os.close(fd)
+    pid = spawn([binary, "lambda"], env, os.devnull, err_file)
     deadline = time.monotonic() + 60
     while os.waitpid(pid, os.WNOHANG) == (0, 0):
         if time.monotonic() > deadline:

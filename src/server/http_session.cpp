@@ -405,9 +405,8 @@ void http_session::do_write(app::response res) {
   // A response usually fits the socket's send buffer at once: write it now, and only wait,
   // under the timeout, for what does not fit.
   beast::error_code ec;
-  const std::size_t total = response_.head.size() + response_.body.size();
   const std::size_t written = stream_.socket().write_some(buffers, ec);
-  if (!ec && written == total)
+  if (!ec && written == asio::buffer_size(buffers))
     return on_write(ec, written);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
     return on_write(ec, written);
